@@ -1,0 +1,42 @@
+"""The test suite: real PostgreSQL and Redis on this machine (see README, `make test`).
+
+pytest-django creates `test_<name>` from DATABASE_URL's database. Redis database 15 keeps test
+broker traffic away from a developer's running worker.
+"""
+
+from .base import *  # noqa: F403
+from .base import database_from_env, env
+
+DEBUG = False
+SECRET_KEY = env.str("SECRET_KEY", default="django-insecure-test-key-used-only-by-the-test-suite")
+ALLOWED_HOSTS = ["localhost", "127.0.0.1", "testserver"]
+
+DATABASES = {
+    "default": database_from_env(default="postgres://postgres@127.0.0.1:5432/privacy_portal"),
+}
+# Live-server tests run the app in a thread; persistent connections would outlive the test DB.
+DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/15")
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 3600,
+    "socket_connect_timeout": 3,
+    "socket_timeout": 10,
+}
+
+# Fast hashing: tests create many users; production keeps Django's default hashers.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Tests point email at the SMTP server they start (tests/conftest.py).
+EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+EMAIL_HOST = env.str("EMAIL_HOST", default="127.0.0.1")
+EMAIL_PORT = env.int("EMAIL_PORT", default=2525)
+EMAIL_TIMEOUT = 5
+
+# Tests serve static files from the apps' folders (live server), never from a collected root.
+STATIC_ROOT = None
+
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

@@ -1,0 +1,24 @@
+from django.http import JsonResponse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
+
+from privacy import health, selectors
+
+
+@never_cache
+@require_safe
+def healthz(request):
+    """200 when the database and the broker answer, 503 otherwise; no configuration leaks."""
+    status = health.service_status()
+    body = {
+        "status": "ok" if status.healthy else "unavailable",
+        "database": "ok" if status.database else "unavailable",
+        "broker": "ok" if status.broker else "unavailable",
+    }
+    if status.database:
+        last_seen = selectors.worker_last_seen()
+        body["worker_last_seen_seconds"] = (
+            None if last_seen is None else int((timezone.now() - last_seen).total_seconds())
+        )
+    return JsonResponse(body, status=200 if status.healthy else 503)
