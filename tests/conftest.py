@@ -1,0 +1,160 @@
+"""Fixtures every test module can use.
+
+- `smtp_sink`: the real SMTP server (aiosmtpd) all test email goes through.
+- `privacy_officer`, `support_agent`, `manager`, `auditor`: staff users in their role groups.
+- `celery_worker`: a real Celery worker thread consuming the Redis test broker.
+- `page` (pytest-playwright) in Debian's Chromium; `staff_page` is a page logged into the admin;
+  `screenshot` saves named step screenshots. A failing browser test keeps its screenshot in
+  var/test-results/.
+"""
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+
+from accounts.roles import Role
+from tests.factories import TEST_PASSWORD, UserFactory
+from tests.smtp import SmtpSink
+
+RESULTS_DIR = Path(django_settings.BASE_DIR) / "var" / "test-results"
+CHROMIUM = "/usr/bin/chromium"
+
+
+# --- Email ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def _smtp_server():
+    sink = SmtpSink()
+    sink.start()
+    # Worker subprocesses started by tests read their settings from the environment.
+    os.environ["EMAIL_HOST"] = sink.host
+    os.environ["EMAIL_PORT"] = str(sink.port)
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture(autouse=True)
+def smtp_sink(_smtp_server, settings):
+    """Every test sends mail through the real SMTP server; this returns what it received."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = _smtp_server.host
+    settings.EMAIL_PORT = _smtp_server.port
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = ""
+    settings.EMAIL_HOST_PASSWORD = ""
+    _smtp_server.clear()
+    yield _smtp_server
+    _smtp_server.clear()
+
+
+# --- Staff roles ----------------------------------------------------------------------------
+
+
+def _staff(role: Role, username: str):
+    return UserFactory(username=username, roles=[role])
+
+
+@pytest.fixture
+def privacy_officer(db):
+    return _staff(Role.PRIVACY_OFFICER, "officer")
+
+
+@pytest.fixture
+def support_agent(db):
+    return _staff(Role.SUPPORT_AGENT, "agent")
+
+
+@pytest.fixture
+def manager(db):
+    return _staff(Role.MANAGER, "manager")
+
+
+@pytest.fixture
+def auditor(db):
+    return _staff(Role.AUDITOR, "auditor")
+
+
+@pytest.fixture
+def superuser(db):
+    return UserFactory(username="root", is_superuser=True)
+
+
+@pytest.fixture
+def admin_client(client, superuser):
+    client.force_login(superuser)
+    return client
+
+
+# --- Celery ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def celery_worker(transactional_db):
+    """A real worker thread on the Redis test broker; tests using it see committed data only."""
+    from celery.contrib.testing.worker import start_worker
+
+    from config.celery import app
+
+    app.control.purge()
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10) as worker:
+        yield worker
+    app.control.purge()
+
+
+# --- Browser --------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    # Playwright's sync API keeps an event loop on the test thread; Django then refuses ORM
+    # calls from it unless told that this thread is not serving async code.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-quic",
+        ],
+    }
+
+
+def _safe_name(text: str) -> str:
+    return re.sub(r"[^\w.-]+", "_", text)
+
+
+@pytest.fixture
+def screenshot(request, page):
+    """`screenshot("step name")` saves var/test-results/screenshots/<test>/<nn>-<step>.png."""
+    folder = RESULTS_DIR / "screenshots" / _safe_name(request.node.name)
+    folder.mkdir(parents=True, exist_ok=True)
+    counter = iter(range(1, 1000))
+
+    def save(step: str) -> Path:
+        path = folder / f"{next(counter):02d}-{_safe_name(step)}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return save
+
+
+@pytest.fixture
+def staff_page(page, live_server, superuser):
+    """A Chromium page logged into the admin as a superuser."""
+    page.set_default_timeout(15_000)
+    page.goto(f"{live_server.url}/admin/login/")
+    page.get_by_label("Username").fill(superuser.username)
+    page.get_by_label("Password").fill(TEST_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{live_server.url}/admin/")
+    return page

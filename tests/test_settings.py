@@ -1,0 +1,84 @@
+"""Production settings refuse unsafe configuration and pass Django's deploy checks."""
+
+import pytest
+
+from tests.processes import manage, project_env, python
+
+pytestmark = pytest.mark.slow
+
+GOOD_SECRET = "k3J9-ZqW8vN2xR7tY5uP1oL4mA6sD0fG9hE3cB8nV2qT7wX5yU1iO4pK6jH8gF0d"
+
+
+def production_env(**overrides: str) -> dict[str, str]:
+    values = {
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "SECRET_KEY": GOOD_SECRET,
+        "DEBUG": "false",
+        "ALLOWED_HOSTS": "privacy.example.com",
+        "SITE_URL": "https://privacy.example.com",
+        "DATABASE_URL": "postgres://portal@db.internal:5432/portal",
+        "CELERY_BROKER_URL": "redis://redis.internal:6379/0",
+        "EMAIL_URL": "smtp+tls://mailer:secret@smtp.example.com:587",
+        "DEFAULT_FROM_EMAIL": "Privacy team <privacy@example.com>",
+    }
+    values.update(overrides)
+    env = project_env(**values)
+    return env
+
+
+def boot(env):
+    return python("import django; django.setup(); print('booted')", env=env)
+
+
+def test_production_boots_with_a_real_configuration():
+    result = boot(production_env())
+    assert result.returncode == 0, result.stderr
+    assert "booted" in result.stdout
+
+
+def test_deploy_check_passes_at_warning_level():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=production_env())
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("overrides", "complaint"),
+    [
+        ({"SECRET_KEY": ""}, "SECRET_KEY"),
+        ({"SECRET_KEY": "django-insecure-" + "x" * 60}, "SECRET_KEY"),
+        ({"SECRET_KEY": "short-but-random-Zx81"}, "SECRET_KEY"),
+        ({"DEBUG": "true"}, "DEBUG"),
+        ({"ALLOWED_HOSTS": ""}, "ALLOWED_HOSTS"),
+        ({"SITE_URL": "http://privacy.example.com"}, "SITE_URL"),
+    ],
+)
+def test_production_refuses_to_start_when_unsafe(overrides, complaint):
+    result = boot(production_env(**overrides))
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert complaint in result.stderr
+
+
+def test_production_refuses_to_start_without_secret_key_variable():
+    env = production_env()
+    del env["SECRET_KEY"]
+    result = boot(env)
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+
+
+def test_production_requires_a_database_url():
+    env = production_env()
+    del env["DATABASE_URL"]
+    result = boot(env)
+    assert result.returncode != 0
+    assert "DATABASE_URL" in result.stderr
+
+
+def test_static_files_collect_for_production(tmp_path):
+    env = production_env(STATIC_ROOT=str(tmp_path / "static"))
+    result = manage("collectstatic", "--noinput", env=env)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "static" / "staticfiles.json").is_file()
+    assert list((tmp_path / "static" / "admin" / "css").glob("base.*.css"))
