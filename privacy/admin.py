@@ -57,8 +57,11 @@ class WorkerCheckAdmin(admin.ModelAdmin):
         )
         self.message_user(
             request,
-            _("Test task #%(id)s queued. Reload this page: a running worker completes it "
-              "within seconds.") % {"id": check.pk},
+            _(
+                "Test task #%(id)s queued. Reload this page: a running worker completes it "
+                "within seconds."
+            )
+            % {"id": check.pk},
             messages.SUCCESS,
         )
         return redirect(reverse("admin:privacy_workercheck_changelist"))

@@ -1,10 +1,85 @@
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
-from django.db.models import Max
+from django.db.models import Max, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
 
-from privacy.models import WorkerCheck
+from privacy.choices import ConsentAction, ConsentTopic
+from privacy.identifiers import normalise_email
+from privacy.models import (
+    ConsentRecord,
+    DataSubject,
+    PolicyVersion,
+    ProcessingActivity,
+    SubjectEmail,
+    WorkerCheck,
+)
 
 
 def worker_last_seen() -> datetime | None:
     """When a worker last completed a check or heartbeat, or None if never."""
     return WorkerCheck.objects.aggregate(last=Max("completed_at"))["last"]
+
+
+def subject_by_email(email: str) -> DataSubject | None:
+    """The data subject who owns `email` (any of their addresses, ignoring case), or None."""
+    try:
+        email = normalise_email(email)
+    except Exception:
+        return None
+    return DataSubject.objects.filter(emails__email=email).select_related("organisation").first()
+
+
+def subjects_matching(term: str) -> QuerySet[DataSubject]:
+    """Subjects found by a search term: an exact address, or a fragment of a name or address.
+
+    An exact address is an index lookup; a fragment uses the trigram indexes (PostgreSQL).
+    """
+    term = term.strip()
+    if not term:
+        return DataSubject.objects.all()
+    if "@" in term and " " not in term:
+        exact = DataSubject.objects.filter(emails__email=term.lower())
+        if exact.exists():
+            return exact
+    by_email = SubjectEmail.objects.filter(email__contains=term.lower()).values("subject_id")
+    return DataSubject.objects.filter(Q(pk__in=by_email) | Q(name__icontains=term))
+
+
+def consent_state(subject: DataSubject, topic: str = ConsentTopic.MARKETING_EMAIL) -> str | None:
+    """The subject's current consent for `topic` (their latest ledger entry), or None."""
+    latest = (
+        ConsentRecord.objects.filter(subject=subject, topic=topic)
+        .order_by("-recorded_at", "-pk")
+        .values_list("action", flat=True)
+        .first()
+    )
+    return latest
+
+
+def subjects_with_marketing_consent() -> QuerySet[DataSubject]:
+    """Subjects whose latest marketing entry is a consent given (the mailing list)."""
+    latest = (
+        ConsentRecord.objects.filter(subject=OuterRef("pk"), topic=ConsentTopic.MARKETING_EMAIL)
+        .order_by("-recorded_at", "-pk")
+        .values("action")[:1]
+    )
+    return DataSubject.objects.annotate(marketing=Subquery(latest)).filter(
+        marketing=ConsentAction.GIVEN
+    )
+
+
+def policy_current(language: str, *, on: date | None = None) -> PolicyVersion | None:
+    """The published version in force on `on` (default today) in `language`, or None."""
+    on = on or timezone.localdate()
+    return (
+        PolicyVersion.objects.filter(
+            language=language, published_at__isnull=False, effective_date__lte=on
+        )
+        .order_by("-effective_date", "-published_at")
+        .first()
+    )
+
+
+def activities_due_for_review(*, within_days: int = 30) -> QuerySet[ProcessingActivity]:
+    limit = timezone.localdate() + timedelta(days=within_days)
+    return ProcessingActivity.objects.filter(is_active=True, next_review_on__lte=limit)

@@ -1,10 +1,16 @@
 """factory_boy factories for every model tests create; later apps add theirs here."""
 
+from datetime import date
+
 import factory
 from django.contrib.auth.models import Group
 
 from accounts.models import User
 from accounts.roles import Role
+from privacy import models as privacy_models
+from privacy.choices import SubjectCategory
+from processors import models as processor_models
+from processors.choices import ProcessorRole, TransferMechanism
 
 TEST_PASSWORD = "correct-horse-battery-staple"
 
@@ -29,3 +35,190 @@ class UserFactory(factory.django.DjangoModelFactory):
         for role in extracted:
             group, _ = Group.objects.get_or_create(name=Role(role).group_name)
             self.groups.add(group)
+
+
+# --- Register (privacy) ---------------------------------------------------------------------
+
+
+class ControllerProfileFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = privacy_models.ControllerProfile
+        django_get_or_create = ("singleton",)
+
+    singleton = True
+    name = "Opper Technology AB"
+    registration_number = "559446-3720"
+    address = "Västerängsvägen 51 A, 182 47 Enebyberg, Sweden"
+    email = "support@opper.ai"
+    dpo_name = "Privacy team"
+    dpo_email = "privacy@opper.ai"
+    security_overview = "Encryption at rest and in transit; access logged; mandatory 2FA."
+
+
+class OrganisationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = privacy_models.Organisation
+
+    name = factory.Sequence(lambda n: f"Organisation {n} AB")
+    country_code = "SE"
+
+
+class RetentionRuleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = privacy_models.RetentionRule
+
+    name = factory.Sequence(lambda n: f"Retention rule {n}")
+    period = 12
+    period_unit = "months"
+    trigger = "relationship_end"
+    action = "delete"
+
+
+class AccountingRetentionRuleFactory(RetentionRuleFactory):
+    name = "Accounting records (Bokföringslagen)"
+    period = 7
+    period_unit = "years"
+    trigger = "financial_year_end"
+    legal_obligation = True
+    legal_reference = "Bokföringslagen (1999:1078) 7 kap. 2 §"
+
+
+class DataCategoryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = privacy_models.DataCategory
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Data category {n}")
+    description = "Personal data of this kind."
+
+
+class ProcessingActivityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = privacy_models.ProcessingActivity
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Processing activity {n}")
+    purpose = "To provide the platform service."
+    basis_contract = True
+    subject_categories = factory.LazyFunction(lambda: [SubjectCategory.PLATFORM_USER])
+    recipient_categories = "Hosting providers"
+    security_measures = "Encryption at rest."
+
+    @factory.post_generation
+    def data_categories(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.data_categories.set(extracted)
+
+
+class SystemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = privacy_models.System
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"System {n}")
+    location = "AWS eu-north-1 (Stockholm, Sweden)"
+
+    @factory.post_generation
+    def data_categories(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.data_categories.set(extracted)
+
+
+class DataSubjectFactory(factory.django.DjangoModelFactory):
+    """A data subject with one primary address (`email=` to choose it)."""
+
+    class Meta:
+        model = privacy_models.DataSubject
+        skip_postgeneration_save = True
+
+    name = factory.Faker("name")
+    category = SubjectCategory.PLATFORM_USER
+
+    @factory.post_generation
+    def email(self, create, extracted, **kwargs):
+        if not create:
+            return
+        address = extracted or f"subject{self.pk}@example.org"
+        privacy_models.SubjectEmail.objects.create(
+            subject=self, email=address.lower(), is_primary=True
+        )
+
+
+class PolicyVersionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = privacy_models.PolicyVersion
+
+    version = factory.Sequence(lambda n: f"2024-08-{(n % 28) + 1:02d}.{n}")
+    language = "en"
+    effective_date = date(2024, 8, 19)
+    body = "This Privacy Policy describes how we process personal data."
+
+
+class ConsentRecordFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = privacy_models.ConsentRecord
+
+    subject = factory.SubFactory(DataSubjectFactory)
+    action = "given"
+    method = "signup"
+    evidence = "Signed up on the newsletter form."
+
+
+# --- Register (processors) ------------------------------------------------------------------
+
+
+def country(code: str) -> processor_models.Country:
+    """A country from the seeded list (the migration loads every ISO country)."""
+    return processor_models.Country.objects.get(code=code)
+
+
+class ProcessorFactory(factory.django.DjangoModelFactory):
+    """An independent controller by default (needs no agreement); see ProcessorWithAgreement."""
+
+    class Meta:
+        model = processor_models.Processor
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Recipient {n}")
+    legal_entity = factory.LazyAttribute(lambda o: f"{o.name} Ltd")
+    country = factory.LazyFunction(lambda: country("SE"))
+    role = ProcessorRole.INDEPENDENT_CONTROLLER
+    services = "Payments"
+    public_purpose = "Payment processing"
+
+
+class ProcessorAgreementFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = processor_models.ProcessorAgreement
+
+    processor = factory.SubFactory(ProcessorFactory)
+    title = "Data processing agreement"
+    kind = "dpa"
+    signed_on = date(2024, 1, 15)
+    instructions = confidentiality = security = subprocessing = True
+    subject_rights_assistance = compliance_assistance = deletion_or_return = audits = True
+
+
+class ProcessorWithAgreementFactory(ProcessorFactory):
+    """A processor (Art. 28) with its signed agreement."""
+
+    role = ProcessorRole.PROCESSOR
+    services = "Hosting"
+    public_purpose = "Cloud hosting"
+    agreement = factory.RelatedFactory(ProcessorAgreementFactory, factory_related_name="processor")
+
+
+class TransferFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = processor_models.Transfer
+        skip_postgeneration_save = True
+
+    importer = factory.SubFactory(
+        ProcessorWithAgreementFactory, country=factory.LazyFunction(lambda: country("US"))
+    )
+    destination = factory.LazyFunction(lambda: country("US"))
+    mechanism = TransferMechanism.SCC
+    scc_module = 2
+    signed_on = date(2024, 2, 1)
+    tia_completed_on = date(2024, 2, 1)
+    tia_outcome = "adequate"

@@ -120,8 +120,9 @@ def test_make_run_serves_pages_and_runs_queued_and_scheduled_tasks(embedded_env,
         log.close()
     output = (tmp_path / "honcho.log").read_text()
     # Ctrl-C stops all of it: nothing is left listening.
-    with pytest.raises(OSError), socket.create_connection(
-        ("127.0.0.1", int(embedded_env["PORTAL_PORT"])), timeout=2
+    with (
+        pytest.raises(OSError),
+        socket.create_connection(("127.0.0.1", int(embedded_env["PORTAL_PORT"])), timeout=2),
     ):
         pass
     assert "web" in output and "worker" in output

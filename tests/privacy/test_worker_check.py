@@ -70,11 +70,7 @@ def test_status_page_is_for_staff_only(client):
 
 def test_status_page_query_count_stays_flat(admin_client):
     url = reverse("admin:privacy_workercheck_changelist")
-    WorkerCheck.objects.bulk_create(
-        WorkerCheck(origin=WorkerCheckOrigin.BEAT) for _ in range(10)
-    )
+    WorkerCheck.objects.bulk_create(WorkerCheck(origin=WorkerCheckOrigin.BEAT) for _ in range(10))
     few = queries_of_get(admin_client, url)
-    WorkerCheck.objects.bulk_create(
-        WorkerCheck(origin=WorkerCheckOrigin.BEAT) for _ in range(490)
-    )
+    WorkerCheck.objects.bulk_create(WorkerCheck(origin=WorkerCheckOrigin.BEAT) for _ in range(490))
     assert queries_of_get(admin_client, url) == few
