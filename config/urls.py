@@ -1,11 +1,17 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
 
 from privacy.views import healthz
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    # Staff-only documents built from the register (the Art. 30 record); before the admin's
+    # catch-all so that /admin/register/... is ours.
+    path("admin/register/", include("processors.staff_urls")),
     path("admin/", admin.site.urls),
+    # Public pages for data subjects.
+    path("privacy/", include("processors.urls")),
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
 ]
