@@ -208,6 +208,15 @@ def embedded_broker_options(var_dir: Path) -> dict:
 if CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_TRANSPORT_OPTIONS = embedded_broker_options(VAR_DIR)
 
+# --- Data subject requests -----------------------------------------------------------------
+# Legal periods are data, not constants in code (dsr/deadlines.py applies them).
+DSR_DEADLINE_TIME_ZONE = env.str("DSR_DEADLINE_TIME_ZONE", default="Europe/Stockholm")
+DSR_HOLIDAY_COUNTRY = env.str("DSR_HOLIDAY_COUNTRY", default="SE")
+DSR_DEADLINE_MONTHS = 1  # Art. 12(3): one month from receipt
+DSR_EXTENSION_MONTHS = 2  # Art. 12(3): by two further months where necessary
+# The company's promise in its policy ("within 30 days"); alerts use the earlier date.
+DSR_RESPONSE_DAYS = env.int("DSR_RESPONSE_DAYS", default=30)
+
 # --- Logging --------------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
