@@ -1,13 +1,518 @@
+from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Prefetch
 from django.shortcuts import redirect
 from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from privacy import health, selectors, services
-from privacy.choices import WorkerCheckOrigin
-from privacy.models import WorkerCheck
+from privacy.admin_tools import (
+    AUDIT_FIELDS,
+    AUDIT_FIELDSET,
+    URL_FIELDS_HTTPS,
+    EstimatedCountPaginator,
+    ReadOnlyInlineMixin,
+    adopt,
+    call_service,
+    review_due_filter,
+)
+from privacy.choices import SubjectCategory, WorkerCheckOrigin
+from privacy.identifiers import normalise_email
+from privacy.models import (
+    ConsentRecord,
+    ControllerProfile,
+    DataCategory,
+    DataSubject,
+    Organisation,
+    PolicyVersion,
+    ProcessingActivity,
+    RetentionRule,
+    SubjectEmail,
+    System,
+    WorkerCheck,
+)
+
+# --- The company and its customers ----------------------------------------------------------
+
+
+@admin.register(ControllerProfile)
+class ControllerProfileAdmin(admin.ModelAdmin):
+    """The controller of Art. 30(1)(a): one row, never deleted."""
+
+    list_display = ("name", "email", "dpo_name", "supervisory_authority", "updated_at")
+    formfield_overrides = URL_FIELDS_HTTPS
+    readonly_fields = AUDIT_FIELDS
+    fieldsets = (
+        (None, {"fields": ("name", "registration_number", "address", "website")}),
+        (_("Contact"), {"fields": ("email", "phone", "privacy_policy_url")}),
+        (
+            _("Data protection officer and representative"),
+            {"fields": ("dpo_name", "dpo_email", "representative")},
+        ),
+        (
+            _("Supervisory authority"),
+            {"fields": ("supervisory_authority", "supervisory_authority_url")},
+        ),
+        (_("Security (Art. 32)"), {"fields": ("security_overview",)}),
+        AUDIT_FIELDSET,
+    )
+
+    def has_add_permission(self, request):
+        return super().has_add_permission(request) and not ControllerProfile.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(admin.ModelAdmin):
+    list_display = ("name", "registration_number", "country_code", "is_customer", "created_at")
+    list_filter = ("is_customer",)
+    # Names are found through the trigram index on UPPER(name) (icontains).
+    search_fields = ("name", "registration_number")
+    readonly_fields = AUDIT_FIELDS
+    fieldsets = (
+        (None, {"fields": ("name", "registration_number", "country_code", "website")}),
+        (None, {"fields": ("is_customer",)}),
+        AUDIT_FIELDSET,
+    )
+    formfield_overrides = URL_FIELDS_HTTPS
+    show_full_result_count = False
+
+
+# --- The register of processing -------------------------------------------------------------
+
+
+@admin.register(RetentionRule)
+class RetentionRuleAdmin(admin.ModelAdmin):
+    list_display = ("name", "period_text", "action", "legal_obligation", "legal_reference")
+    list_filter = ("trigger", "action", "legal_obligation")
+    search_fields = ("name", "legal_reference")
+    readonly_fields = ("period_text", *AUDIT_FIELDS)
+    fieldsets = (
+        (None, {"fields": ("name", "description")}),
+        (
+            _("Period"),
+            {"fields": (("period", "period_unit"), "trigger", "action", "period_text")},
+        ),
+        (_("Legal hold"), {"fields": ("legal_obligation", "legal_reference")}),
+        AUDIT_FIELDSET,
+    )
+
+    @admin.display(description=_("kept"))
+    def period_text(self, obj):
+        return obj.period_text if obj.pk else "-"
+
+
+@admin.register(DataCategory)
+class DataCategoryAdmin(admin.ModelAdmin):
+    list_display = ("name", "is_special_category", "provided_by_subject", "retention_rule")
+    list_filter = ("is_special_category", "provided_by_subject")
+    list_select_related = ("retention_rule",)
+    search_fields = ("name", "description")
+    autocomplete_fields = ("retention_rule",)
+    readonly_fields = AUDIT_FIELDS
+    fieldsets = (
+        (None, {"fields": ("name", "description", "retention_rule")}),
+        (None, {"fields": ("is_special_category", "provided_by_subject")}),
+        AUDIT_FIELDSET,
+    )
+
+
+@admin.register(ProcessingActivity)
+class ProcessingActivityAdmin(admin.ModelAdmin):
+    """One row of the record of processing (Art. 30), laid out item by item of Art. 30(1).
+
+    The processors app extends this class with the recipients and transfers it holds.
+    """
+
+    list_display = ("name", "role", "legal_bases", "retention_rule", "owner", "next_review_on")
+    list_filter = (review_due_filter("next_review_on"), "role", "is_active")
+    list_select_related = ("retention_rule", "owner")
+    search_fields = ("name", "purpose")
+    autocomplete_fields = ("retention_rule", "owner")
+    filter_horizontal = ("data_categories",)
+    readonly_fields = ("controller", *AUDIT_FIELDS)
+    fieldsets = (
+        (None, {"fields": ("name", "role", "owner", "is_active")}),
+        (
+            _("(a) Controller"),
+            {
+                "fields": ("controller",),
+                "description": _(
+                    "Name and contact details of the controller, its representative and data "
+                    "protection officer come from the controller profile."
+                ),
+            },
+        ),
+        (_("(b) Purposes of the processing"), {"fields": ("purpose", "description")}),
+        (
+            _("Legal basis (Art. 6(1))"),
+            {
+                "fields": (
+                    ("basis_consent", "basis_contract"),
+                    ("basis_legal_obligation", "legal_obligation_reference"),
+                    ("basis_vital_interests", "basis_public_task"),
+                    "basis_legitimate_interests",
+                    "legitimate_interest_assessment",
+                    "legitimate_interest_assessed_on",
+                ),
+                "description": _(
+                    "Tick every basis that applies. A legal obligation names its law; "
+                    "legitimate interests need the assessment."
+                ),
+            },
+        ),
+        (
+            _("(c) Categories of data subjects and of personal data"),
+            {"fields": ("subject_categories", "data_categories", "data_source")},
+        ),
+        (_("(d) Categories of recipients"), {"fields": ("recipient_categories",)}),
+        (_("(f) Time limits for erasure"), {"fields": ("retention_rule", "retention_notes")}),
+        (
+            _("(g) Technical and organisational security measures"),
+            {"fields": ("security_measures",)},
+        ),
+        (
+            _("Automated decisions and impact assessment"),
+            {"fields": ("automated_decision_making", "dpia_reference")},
+        ),
+        (_("Review"), {"fields": ("last_reviewed_on", "next_review_on")}),
+        AUDIT_FIELDSET,
+    )
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "subject_categories":
+            # A JSON list in the database; people tick categories.
+            return forms.MultipleChoiceField(
+                label=db_field.verbose_name,
+                choices=SubjectCategory.choices,
+                widget=forms.CheckboxSelectMultiple,
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    @admin.display(description=_("legal basis"))
+    def legal_bases(self, obj):
+        return ", ".join(str(basis.label) for basis in obj.legal_bases) or "-"
+
+    @admin.display(description=_("controller"))
+    def controller(self, obj):
+        profile = ControllerProfile.objects.first()
+        if profile is None:
+            return format_html(
+                '<a href="{}">{}</a>',
+                reverse("admin:privacy_controllerprofile_add"),
+                _("Set up the controller profile"),
+            )
+        return format_html(
+            '<a href="{}">{}</a> ({})',
+            reverse("admin:privacy_controllerprofile_change", args=[profile.pk]),
+            profile.name,
+            profile.email,
+        )
+
+
+@admin.register(System)
+class SystemAdmin(admin.ModelAdmin):
+    list_display = ("name", "location", "owner", "owner_team", "is_active")
+    list_filter = ("is_active",)
+    list_select_related = ("owner",)
+    search_fields = ("name", "location", "owner_team")
+    autocomplete_fields = ("owner",)
+    filter_horizontal = ("data_categories",)
+    readonly_fields = AUDIT_FIELDS
+    fieldsets = (
+        (None, {"fields": ("name", "description", "location", "is_active")}),
+        (_("Ownership"), {"fields": ("owner", "owner_team")}),
+        (_("Data held"), {"fields": ("data_categories",)}),
+        AUDIT_FIELDSET,
+    )
+
+
+# --- Data subjects --------------------------------------------------------------------------
+
+
+class SubjectEmailForm(forms.ModelForm):
+    class Meta:
+        model = SubjectEmail
+        fields = ("email", "is_primary")
+
+    def clean_email(self):
+        # Stored lower case and NFC, so uniqueness (a model constraint) ignores case.
+        return normalise_email(self.cleaned_data["email"])
+
+
+class SubjectEmailFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        kept = [
+            form for form in self.forms if form.cleaned_data and not self._should_delete_form(form)
+        ]
+        if not kept:
+            if self.instance.pk is None:
+                raise ValidationError(_("A data subject needs at least one email address."))
+            return
+        # The database allows one primary per subject; the inline checks the whole set at once
+        # so that moving the mark from one address to another saves in one go.
+        if sum(1 for form in kept if form.cleaned_data.get("is_primary")) != 1:
+            raise ValidationError(_("Mark exactly one email address as primary."))
+
+
+class SubjectEmailInline(admin.TabularInline):
+    model = SubjectEmail
+    form = SubjectEmailForm
+    formset = SubjectEmailFormSet
+    fields = ("email", "is_primary", "added_at")
+    readonly_fields = ("added_at",)
+    extra = 1
+
+
+class ConsentRecordInline(ReadOnlyInlineMixin, admin.TabularInline):
+    """The subject's consent ledger, newest first; entries are added on their own page."""
+
+    model = ConsentRecord
+    fields = ("recorded_at", "topic", "action", "method", "policy_version", "recorded_by")
+    readonly_fields = fields
+    show_change_link = True
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("policy_version", "recorded_by")
+
+
+@admin.register(DataSubject)
+class DataSubjectAdmin(admin.ModelAdmin):
+    """Built for a million rows: no full COUNT, indexed search, filters on cheap columns only."""
+
+    list_display = (
+        "id",
+        "name",
+        "primary_email",
+        "category",
+        "organisation",
+        "language",
+        "is_under_16",
+    )
+    # Each filter is a plain column with fixed choices: no query to build it.
+    list_filter = ("category", "language", "is_under_16", "source")
+    list_select_related = ("organisation",)
+    # Searching is privacy.selectors.subjects_matching(); search_fields shows the box.
+    search_fields = ("name",)
+    search_help_text = _("An exact email address, or part of a name or email address.")
+    ordering = ("-pk",)
+    # Sorting by an unindexed column would sort the whole table for each page.
+    sortable_by = ("id",)
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
+    autocomplete_fields = ("organisation",)
+    readonly_fields = AUDIT_FIELDS
+    fieldsets = (
+        (None, {"fields": ("name", "category", "organisation", "language", "source")}),
+        (None, {"fields": ("is_under_16",)}),
+        AUDIT_FIELDSET,
+    )
+    inlines = (SubjectEmailInline, ConsentRecordInline)
+
+    def get_queryset(self, request):
+        # One query per page for the primary addresses, not one per row.
+        primary = SubjectEmail.objects.filter(is_primary=True)
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related(Prefetch("emails", queryset=primary, to_attr="primary_emails"))
+        )
+
+    def get_search_results(self, request, queryset, search_term):
+        if not search_term.strip():
+            return queryset, False
+        return queryset & selectors.subjects_matching(search_term), False
+
+    @admin.display(description=_("primary email"))
+    def primary_email(self, obj):
+        emails = getattr(obj, "primary_emails", None)
+        return emails[0].email if emails else "-"
+
+
+@admin.register(SubjectEmail)
+class SubjectEmailAdmin(admin.ModelAdmin):
+    """Every address in the register; addresses are edited on their subject's page."""
+
+    list_display = ("email", "subject", "is_primary", "added_at")
+    list_select_related = ("subject",)
+    search_fields = ("email",)
+    search_help_text = _("An exact email address, or part of one.")
+    ordering = ("-pk",)
+    sortable_by = ("email",)
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
+    raw_id_fields = ("subject",)
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip().lower()
+        if not term:
+            return queryset, False
+        # Addresses are stored lower case: the unique index answers an exact address, the
+        # trigram index a fragment.
+        if "@" in term and " " not in term and queryset.filter(email=term).exists():
+            return queryset.filter(email=term), False
+        return queryset.filter(email__contains=term), False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+# --- Policy and consent ---------------------------------------------------------------------
+
+
+class PublishedFilter(admin.SimpleListFilter):
+    title = _("status")
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return (("draft", _("Draft")), ("published", _("Published")))
+
+    def queryset(self, request, queryset):
+        if self.value() == "draft":
+            return queryset.filter(published_at__isnull=True)
+        if self.value() == "published":
+            return queryset.filter(published_at__isnull=False)
+        return queryset
+
+
+@admin.register(PolicyVersion)
+class PolicyVersionAdmin(admin.ModelAdmin):
+    """Drafts are edited here; a published version is what people were told and never changes
+    (the database refuses it too), so it is shown read-only and cannot be deleted."""
+
+    list_display = (
+        "version",
+        "language",
+        "title",
+        "effective_date",
+        "is_material_change",
+        "published_at",
+        "published_by",
+    )
+    list_filter = (PublishedFilter, "language", "is_material_change")
+    list_select_related = ("published_by",)
+    search_fields = ("version", "title")
+    readonly_fields = ("published_at", "published_by", *AUDIT_FIELDS)
+    fieldsets = (
+        (None, {"fields": ("version", "language", "title", "effective_date")}),
+        (None, {"fields": ("body",)}),
+        (_("Changes"), {"fields": ("is_material_change", "changes_summary")}),
+        (_("Publication"), {"fields": ("published_at", "published_by")}),
+        AUDIT_FIELDSET,
+    )
+    actions = ("publish",)
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.is_published:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.is_published:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def response_change(self, request, obj):
+        # "Save and publish": the draft was saved by the form; publishing is the service's.
+        if "_publish" in request.POST:
+            self._publish(request, obj)
+            return redirect(reverse("admin:privacy_policyversion_change", args=[obj.pk]))
+        return super().response_change(request, obj)
+
+    def _publish(self, request, version) -> bool:
+        published = call_service(
+            self,
+            request,
+            services.policy_version_publish,
+            version=version,
+            published_by=request.user,
+        )
+        if published is not None:
+            self.message_user(
+                request,
+                _("Version %(version)s is published; it can no longer be changed.")
+                % {"version": published},
+                messages.SUCCESS,
+            )
+        return published is not None
+
+    @admin.action(description=_("Publish the selected drafts"), permissions=["change"])
+    def publish(self, request, queryset):
+        for version in queryset:
+            self._publish(request, version)
+
+
+@admin.register(ConsentRecord)
+class ConsentRecordAdmin(admin.ModelAdmin):
+    """The consent ledger: entries are added, never changed or deleted (Art. 7(1) proof)."""
+
+    list_display = (
+        "recorded_at",
+        "subject",
+        "topic",
+        "action",
+        "method",
+        "policy_version",
+        "recorded_by",
+    )
+    list_filter = ("topic", "action", "method")
+    list_select_related = ("subject", "policy_version", "recorded_by")
+    search_fields = ("subject__name",)
+    search_help_text = _("The subject's exact email address, or part of their name or address.")
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
+    sortable_by = ("recorded_at",)
+    autocomplete_fields = ("subject", "policy_version")
+    fields = (
+        "subject",
+        "topic",
+        "action",
+        "method",
+        "recorded_at",
+        "policy_version",
+        "evidence",
+        "recorded_by",
+    )
+    readonly_fields = ("recorded_by",)
+
+    def get_search_results(self, request, queryset, search_term):
+        if not search_term.strip():
+            return queryset, False
+        subjects = selectors.subjects_matching(search_term).values("pk")
+        return queryset.filter(subject__in=subjects), False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        record = services.consent_record(
+            subject=obj.subject,
+            action=obj.action,
+            method=obj.method,
+            topic=obj.topic,
+            evidence=obj.evidence,
+            policy_version=obj.policy_version,
+            recorded_by=request.user,
+            recorded_at=obj.recorded_at,
+        )
+        adopt(obj, record)
+
+
+# --- System status --------------------------------------------------------------------------
 
 
 @admin.register(WorkerCheck)

@@ -8,15 +8,22 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from processors.choices import Adequacy, ProcessorRole, TransferMechanism
+from processors.choices import Adequacy, AgreementKind, ProcessorRole, TransferMechanism
 
 ROLES_NEEDING_AGREEMENT = frozenset({ProcessorRole.PROCESSOR, ProcessorRole.SUB_PROCESSOR})
+# The contracts that satisfy Art. 28(3): a DPA, or the Commission's clauses 2021/915 (28(7)).
+AGREEMENT_KINDS_FOR_PROCESSORS = (AgreementKind.DPA, AgreementKind.SCC_2021_915)
 
 
 def role_needs_agreement(role: str) -> bool:
     """Art. 28(3): processing by a processor is governed by a contract; an independent
     controller (Stripe, for its payments) is a recipient, not under Art. 28."""
     return role in ROLES_NEEDING_AGREEMENT
+
+
+def agreement_qualifies(kind: str | None, signed_on) -> bool:
+    """Whether an agreement of `kind`, signed on `signed_on`, covers a processor."""
+    return kind in AGREEMENT_KINDS_FOR_PROCESSORS and signed_on is not None
 
 
 def document_size(file) -> None:

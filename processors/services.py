@@ -10,13 +10,12 @@ from django.utils.translation import gettext as _
 from privacy.errors import ApplicationError
 from processors import rules
 from processors.choices import (
-    AgreementKind,
     SubprocessorAuthorisation,
     SubprocessorDecision,
 )
 from processors.models import Processor, ProcessorAgreement, SubprocessorChange, Transfer
 
-AGREEMENT_KINDS_FOR_PROCESSORS = (AgreementKind.DPA, AgreementKind.SCC_2021_915)
+AGREEMENT_KINDS_FOR_PROCESSORS = rules.AGREEMENT_KINDS_FOR_PROCESSORS
 
 
 def processor_has_agreement(processor: Processor) -> bool:
@@ -61,6 +60,33 @@ def agreement_record(*, processor: Processor, **fields) -> ProcessorAgreement:
     agreement.full_clean()
     agreement.save()
     return agreement
+
+
+def agreement_check_change(
+    *, agreement: ProcessorAgreement, processor: Processor | None, kind: str | None, signed_on
+) -> None:
+    """Refuse an edit that would leave a processor without a qualifying agreement.
+
+    `processor`, `kind` and `signed_on` are the values the edit would give the agreement.
+    """
+    if agreement.pk is None or not rules.agreement_qualifies(agreement.kind, agreement.signed_on):
+        return
+    current = agreement.processor
+    if processor == current and rules.agreement_qualifies(kind, signed_on):
+        return
+    if not rules.role_needs_agreement(current.role):
+        return
+    others = current.agreements.exclude(pk=agreement.pk).filter(
+        kind__in=AGREEMENT_KINDS_FOR_PROCESSORS, signed_on__isnull=False
+    )
+    if not others.exists():
+        raise ApplicationError(
+            _(
+                "This is %(name)s's only signed data processing agreement; a processor "
+                "keeps one (Art. 28(3)). Record the new agreement first."
+            )
+            % {"name": current.name}
+        )
 
 
 @transaction.atomic

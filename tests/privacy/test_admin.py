@@ -1,0 +1,825 @@
+"""The register's admin: every page opens, lists stay flat as rows grow, rules show as errors."""
+
+from datetime import date
+
+import pytest
+from django import forms
+from django.contrib import admin
+from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from accounts.admin import UserAdmin
+from accounts.models import User
+from privacy import admin as privacy_admin
+from privacy.admin_tools import EstimatedCountPaginator
+from privacy.choices import ConsentAction, ConsentMethod, SubjectCategory
+from privacy.models import (
+    ConsentRecord,
+    ControllerProfile,
+    DataCategory,
+    DataSubject,
+    Organisation,
+    PolicyVersion,
+    ProcessingActivity,
+    RetentionRule,
+    SubjectEmail,
+    System,
+)
+from tests.factories import (
+    ConsentRecordFactory,
+    ControllerProfileFactory,
+    DataCategoryFactory,
+    DataSubjectFactory,
+    OrganisationFactory,
+    PolicyVersionFactory,
+    ProcessingActivityFactory,
+    RetentionRuleFactory,
+    SystemFactory,
+    UserFactory,
+)
+from tests.helpers import queries_of_get
+
+pytestmark = pytest.mark.django_db
+
+
+# --- Helpers --------------------------------------------------------------------------------
+
+
+def admin_url(model, view="changelist", *args) -> str:
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=args)
+
+
+def _form_values(form) -> dict:
+    """What a browser would submit for `form` untouched: its initial values, as strings."""
+    data = {}
+    for name, field in form.fields.items():
+        bound = form[name]
+        value = bound.value()
+        widget = field.widget
+        if isinstance(widget, RelatedFieldWidgetWrapper):
+            widget = widget.widget
+        if isinstance(widget, forms.CheckboxInput):
+            if value:
+                data[bound.html_name] = "on"
+        elif isinstance(widget, forms.ClearableFileInput):
+            continue
+        elif isinstance(widget, forms.MultiWidget):
+            for index, part in enumerate(widget.decompress(value)):
+                if part is not None:
+                    data[f"{bound.html_name}_{index}"] = str(part)
+        elif value is None:
+            continue
+        elif isinstance(value, list | tuple):
+            data[bound.html_name] = [str(item) for item in value]
+        else:
+            data[bound.html_name] = str(value)
+    return data
+
+
+def changeform_data(response, overrides: dict | None = None) -> dict:
+    """The POST data of an admin add/change page as served (inlines and management forms
+    included), with `overrides` applied; an override of None removes the key (an unticked
+    checkbox)."""
+    context = response.context
+    data = _form_values(context["adminform"].form)
+    for inline in context["inline_admin_formsets"]:
+        formset = inline.formset
+        data.update(_form_values(formset.management_form))
+        for form in formset.forms:
+            data.update(_form_values(form))
+    for key, value in (overrides or {}).items():
+        if value is None:
+            data.pop(key, None)
+        else:
+            data[key] = value
+    return data
+
+
+def form_errors(response) -> list[str]:
+    """Every error an admin change form shows: fields, the form, inline rows and formsets."""
+    assert response.status_code == 200, response.status_code
+    context = response.context
+    errors = [error for field in context["adminform"].form.errors.values() for error in field]
+    for inline in context["inline_admin_formsets"]:
+        formset = inline.formset
+        errors += list(formset.non_form_errors())
+        errors += [error for row in formset.errors for field in row.values() for error in field]
+    return errors
+
+
+def messages_of(response) -> list[str]:
+    return [str(message) for message in response.context["messages"]]
+
+
+def post_form(client, url: str, overrides: dict | None = None, **kwargs):
+    """GET an admin form, then POST it back with `overrides`."""
+    page = client.get(url)
+    assert page.status_code == 200, page.status_code
+    return client.post(url, changeform_data(page, overrides), **kwargs)
+
+
+# --- Every page opens -----------------------------------------------------------------------
+
+
+def _subject_email():
+    return DataSubjectFactory(email="smoke@example.org").emails.get()
+
+
+ROW_FACTORIES = {
+    ControllerProfile: ControllerProfileFactory,
+    Organisation: OrganisationFactory,
+    RetentionRule: RetentionRuleFactory,
+    DataCategory: DataCategoryFactory,
+    ProcessingActivity: ProcessingActivityFactory,
+    System: SystemFactory,
+    DataSubject: DataSubjectFactory,
+    SubjectEmail: _subject_email,
+    PolicyVersion: PolicyVersionFactory,
+    ConsentRecord: ConsentRecordFactory,
+}
+
+
+@pytest.mark.parametrize("model", ROW_FACTORIES, ids=lambda m: m.__name__)
+def test_every_page_of_the_register_opens(admin_client, model):
+    row = ROW_FACTORIES[model]()
+    model_admin = admin.site.get_model_admin(model)
+
+    assert admin_client.get(admin_url(model)).status_code == 200
+    if model_admin.search_fields:
+        response = admin_client.get(admin_url(model), {"q": "example"})
+        assert response.status_code == 200
+    change_page = admin_client.get(admin_url(model, "change", row.pk))
+    assert change_page.status_code == 200
+    for audit_field in ("created_at", "updated_at"):
+        if hasattr(model, audit_field):
+            assert audit_field in change_page.context["adminform"].readonly_fields
+
+
+@pytest.mark.parametrize(
+    "model",
+    [m for m in ROW_FACTORIES if m is not SubjectEmail],
+    ids=lambda m: m.__name__,
+)
+def test_every_add_page_opens(admin_client, model):
+    assert admin_client.get(admin_url(model, "add")).status_code == 200
+
+
+def test_every_model_is_registered():
+    from django.apps import apps
+
+    for model in apps.get_app_config("privacy").get_models():
+        assert admin.site.is_registered(model), model
+
+
+def test_privacy_admin_classes_work_without_the_processors_app(rf, superuser):
+    # Named "admin" so that the templates reverse its URLs through the project's admin.
+    site = admin.AdminSite(name="admin")
+    site.register(User, UserAdmin)
+    for model, admin_class in [
+        (RetentionRule, privacy_admin.RetentionRuleAdmin),
+        (DataCategory, privacy_admin.DataCategoryAdmin),
+        (ProcessingActivity, privacy_admin.ProcessingActivityAdmin),
+        (System, privacy_admin.SystemAdmin),
+    ]:
+        site.register(model, admin_class)
+    assert [error for ma in site._registry.values() for error in ma.check()] == []
+
+    activity = ProcessingActivityFactory()
+    request = rf.get("/")
+    request.user = superuser
+    response = site.get_model_admin(ProcessingActivity).change_view(request, str(activity.pk))
+    response.render()
+    assert response.status_code == 200
+    assert "(g) Technical and organisational security measures" in response.content.decode()
+
+
+# --- Lists stay flat as rows grow -----------------------------------------------------------
+
+
+def _bulk(model, count, make):
+    start = model.objects.count()
+    model.objects.bulk_create(make(start + i) for i in range(count))
+
+
+def _organisations(count):
+    _bulk(Organisation, count, lambda i: Organisation(name=f"Org {i}", country_code="SE"))
+
+
+def _retention_rules(count):
+    _bulk(
+        RetentionRule,
+        count,
+        lambda i: RetentionRule(name=f"Rule {i}", period=i + 1, trigger="collection"),
+    )
+
+
+def _data_categories(count):
+    rule = RetentionRuleFactory()
+    _bulk(DataCategory, count, lambda i: DataCategory(name=f"Category {i}", retention_rule=rule))
+
+
+def _activities(count):
+    rule, owner = RetentionRuleFactory(), UserFactory()
+    _bulk(
+        ProcessingActivity,
+        count,
+        lambda i: ProcessingActivity(
+            name=f"Activity {i}",
+            purpose="Service",
+            basis_contract=True,
+            subject_categories=["platform_user"],
+            recipient_categories="Hosting",
+            retention_rule=rule,
+            owner=owner,
+        ),
+    )
+
+
+def _systems(count):
+    owner = UserFactory()
+    _bulk(System, count, lambda i: System(name=f"System {i}", location="EU", owner=owner))
+
+
+def _subjects(count):
+    organisation = OrganisationFactory()
+    subjects = DataSubject.objects.bulk_create(
+        DataSubject(name=f"Person {i}", category="platform_user", organisation=organisation)
+        for i in range(count)
+    )
+    SubjectEmail.objects.bulk_create(
+        SubjectEmail(subject=s, email=f"person{s.pk}@example.org", is_primary=True)
+        for s in subjects
+    )
+
+
+def _policy_versions(count):
+    user = UserFactory()
+    _bulk(
+        PolicyVersion,
+        count,
+        lambda i: PolicyVersion(
+            version=f"v{i}",
+            language="en",
+            effective_date=date(2024, 1, 1),
+            body="Text",
+            published_at="2024-01-01T00:00Z" if i % 2 else None,
+            published_by=user if i % 2 else None,
+        ),
+    )
+
+
+def _consent_records(count):
+    subject, version, user = DataSubjectFactory(), PolicyVersionFactory(), UserFactory()
+    _bulk(
+        ConsentRecord,
+        count,
+        lambda i: ConsentRecord(
+            subject=subject,
+            action="given",
+            method="signup",
+            policy_version=version,
+            recorded_by=user,
+        ),
+    )
+
+
+LIST_BUILDERS = {
+    Organisation: _organisations,
+    RetentionRule: _retention_rules,
+    DataCategory: _data_categories,
+    ProcessingActivity: _activities,
+    System: _systems,
+    DataSubject: _subjects,
+    SubjectEmail: _subjects,
+    PolicyVersion: _policy_versions,
+    ConsentRecord: _consent_records,
+}
+
+
+@pytest.mark.parametrize("model", LIST_BUILDERS, ids=lambda m: m.__name__)
+def test_changelist_query_count_stays_flat(admin_client, model):
+    build = LIST_BUILDERS[model]
+    build(10)
+    few = queries_of_get(admin_client, admin_url(model))
+    build(490)
+    assert queries_of_get(admin_client, admin_url(model)) == few
+
+
+def test_controller_profile_list_query_count_does_not_depend_on_the_row(admin_client):
+    empty = queries_of_get(admin_client, admin_url(ControllerProfile))
+    ControllerProfileFactory()
+    assert queries_of_get(admin_client, admin_url(ControllerProfile)) == empty
+
+
+# --- Data subjects at scale -----------------------------------------------------------------
+
+
+def _analyse_subjects():
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE privacy_datasubject")
+
+
+def test_paginator_uses_the_planner_estimate_for_an_unfiltered_table():
+    DataSubject.objects.bulk_create(DataSubject(category="platform_user") for _ in range(30))
+    _analyse_subjects()
+    DataSubject.objects.bulk_create(DataSubject(category="job_applicant") for _ in range(5))
+
+    paginator = EstimatedCountPaginator(DataSubject.objects.order_by("-pk"), 100)
+    paginator.exact_below = 0
+    assert paginator.count == 30  # the estimate: COUNT(*) would say 35
+
+    filtered = EstimatedCountPaginator(DataSubject.objects.filter(category="job_applicant"), 100)
+    filtered.exact_below = 0
+    assert filtered.count == 5
+
+
+def test_paginator_counts_small_tables_exactly():
+    DataSubject.objects.bulk_create(DataSubject(category="platform_user") for _ in range(30))
+    _analyse_subjects()
+    DataSubject.objects.bulk_create(DataSubject(category="platform_user") for _ in range(5))
+
+    assert EstimatedCountPaginator(DataSubject.objects.order_by("-pk"), 100).count == 35
+
+
+def test_subject_list_does_not_count_the_whole_table(admin_client, monkeypatch):
+    monkeypatch.setattr(EstimatedCountPaginator, "exact_below", 0)
+    _subjects(30)
+    _analyse_subjects()
+
+    with CaptureQueriesContext(connection) as ctx:
+        response = admin_client.get(admin_url(DataSubject))
+
+    assert response.status_code == 200
+    assert response.context["cl"].result_count == 30
+    counts = [q["sql"] for q in ctx.captured_queries if "COUNT(" in q["sql"].upper()]
+    assert counts == []
+
+
+def _found(admin_client, term) -> list[DataSubject]:
+    response = admin_client.get(admin_url(DataSubject), {"q": term})
+    assert response.status_code == 200
+    return list(response.context["cl"].result_list)
+
+
+def test_subject_search_by_exact_email_ignores_case(admin_client):
+    ada = DataSubjectFactory(name="Ada Lovelace", email="ada@analytical.example")
+    DataSubjectFactory(name="Charles Babbage", email="charles@analytical.example")
+    DataSubjectFactory(name="Adam Ant", email="ada@analytical.example.org")
+
+    assert _found(admin_client, "  ADA@Analytical.Example ") == [ada]
+
+
+def test_subject_search_by_a_second_address(admin_client):
+    ada = DataSubjectFactory(name="Ada Lovelace", email="ada@analytical.example")
+    SubjectEmail.objects.create(subject=ada, email="countess@lovelace.example")
+
+    assert _found(admin_client, "Countess@Lovelace.example") == [ada]
+
+
+def test_subject_search_by_part_of_name_or_address(admin_client):
+    ada = DataSubjectFactory(name="Ada Lovelace", email="ada@analytical.example")
+    charles = DataSubjectFactory(name="Charles Babbage", email="cb@difference.example")
+
+    assert _found(admin_client, "lovel") == [ada]
+    assert _found(admin_client, "DIFFERENCE.ex") == [charles]
+    assert set(_found(admin_client, "example")) == {ada, charles}
+    assert _found(admin_client, "nobody") == []
+
+
+def test_subject_search_combines_with_filters(admin_client):
+    DataSubjectFactory(name="Ada Lovelace", category=SubjectCategory.PLATFORM_USER)
+    applicant = DataSubjectFactory(name="Ada Byron", category=SubjectCategory.JOB_APPLICANT)
+
+    response = admin_client.get(
+        admin_url(DataSubject), {"q": "ada", "category__exact": SubjectCategory.JOB_APPLICANT}
+    )
+
+    assert list(response.context["cl"].result_list) == [applicant]
+
+
+def test_subject_list_shows_the_primary_email(admin_client):
+    DataSubjectFactory(name="Ada Lovelace", email="ada@analytical.example")
+
+    response = admin_client.get(admin_url(DataSubject))
+
+    assert "ada@analytical.example" in response.content.decode()
+
+
+def test_subject_autocomplete_searches_through_the_selector(admin_client):
+    ada = DataSubjectFactory(name="Ada Lovelace", email="ada@analytical.example")
+    DataSubjectFactory(name="Charles Babbage")
+
+    response = admin_client.get(
+        reverse("admin:autocomplete"),
+        {
+            "term": "ADA@analytical.example",
+            "app_label": "privacy",
+            "model_name": "consentrecord",
+            "field_name": "subject",
+        },
+    )
+
+    assert response.status_code == 200
+    assert [r["id"] for r in response.json()["results"]] == [str(ada.pk)]
+
+
+# --- Data subjects: addresses ---------------------------------------------------------------
+
+
+def _new_subject(admin_client, email, extra=None):
+    overrides = {
+        "name": "Grace Hopper",
+        "category": SubjectCategory.PLATFORM_USER,
+        "emails-0-email": email,
+        "emails-0-is_primary": "on",
+        **(extra or {}),
+    }
+    return post_form(admin_client, admin_url(DataSubject, "add"), overrides)
+
+
+def test_adding_a_subject_normalises_the_address(admin_client):
+    response = _new_subject(admin_client, "  Grace@Navy.EXAMPLE ")
+
+    assert response.status_code == 302, form_errors(response)
+    subject = DataSubject.objects.get(name="Grace Hopper")
+    assert list(subject.emails.values_list("email", "is_primary")) == [("grace@navy.example", True)]
+
+
+def test_an_address_of_another_subject_is_a_form_error(admin_client):
+    DataSubjectFactory(email="grace@navy.example")
+
+    response = _new_subject(admin_client, "GRACE@navy.example")
+
+    assert "This email address belongs to another data subject." in form_errors(response)
+    assert not DataSubject.objects.filter(name="Grace Hopper").exists()
+
+
+def test_an_invalid_address_is_a_form_error(admin_client):
+    response = _new_subject(admin_client, "grace at navy")
+
+    assert "Enter a valid email address." in form_errors(response)
+    assert not DataSubject.objects.filter(name="Grace Hopper").exists()
+
+
+def test_a_subject_needs_an_address(admin_client):
+    response = _new_subject(admin_client, "", {"emails-0-is_primary": None})
+
+    assert "A data subject needs at least one email address." in form_errors(response)
+
+
+def test_two_primary_addresses_are_a_form_error(admin_client):
+    subject = DataSubjectFactory(email="one@example.org")
+    url = admin_url(DataSubject, "change", subject.pk)
+
+    response = post_form(
+        admin_client, url, {"emails-1-email": "two@example.org", "emails-1-is_primary": "on"}
+    )
+
+    assert "Mark exactly one email address as primary." in form_errors(response)
+    assert subject.emails.count() == 1
+
+
+def test_the_primary_mark_moves_in_one_save(admin_client):
+    subject = DataSubjectFactory(email="one@example.org")
+    SubjectEmail.objects.create(subject=subject, email="two@example.org")
+    url = admin_url(DataSubject, "change", subject.pk)
+
+    response = post_form(
+        admin_client, url, {"emails-0-is_primary": None, "emails-1-is_primary": "on"}
+    )
+
+    assert response.status_code == 302, form_errors(response)
+    assert subject.emails.get(is_primary=True).email == "two@example.org"
+
+
+# --- Processing activities ------------------------------------------------------------------
+
+
+def _activity_form(admin_client, **overrides):
+    category = DataCategoryFactory(name="Contact details")
+    data = {
+        "name": "Newsletter",
+        "role": "controller",
+        "purpose": "Send the newsletter.",
+        "recipient_categories": "Email service provider",
+        "subject_categories": [
+            SubjectCategory.NEWSLETTER_SUBSCRIBER,
+            SubjectCategory.JOB_APPLICANT,
+        ],
+        "data_categories": [str(category.pk)],
+        "basis_consent": "on",
+        **overrides,
+    }
+    return post_form(admin_client, admin_url(ProcessingActivity, "add"), data)
+
+
+def test_adding_an_activity_with_ticked_subject_categories(admin_client):
+    response = _activity_form(admin_client)
+
+    assert response.status_code == 302, form_errors(response)
+    activity = ProcessingActivity.objects.get(name="Newsletter")
+    assert activity.subject_categories == ["newsletter_subscriber", "job_applicant"]
+    assert [c.name for c in activity.data_categories.all()] == ["Contact details"]
+    assert activity.basis_consent
+
+
+def test_legitimate_interests_without_assessment_is_a_form_error(admin_client):
+    response = _activity_form(admin_client, basis_consent=None, basis_legitimate_interests="on")
+
+    assert (
+        "Legitimate interests (Art. 6(1)(f)) needs its legitimate interest assessment."
+        in form_errors(response)
+    )
+    assert not ProcessingActivity.objects.filter(name="Newsletter").exists()
+
+
+def test_legal_obligation_without_its_law_is_a_form_error(admin_client):
+    response = _activity_form(admin_client, basis_consent=None, basis_legal_obligation="on")
+
+    assert "A legal obligation (Art. 6(1)(c)) must name the law that imposes it." in form_errors(
+        response
+    )
+
+
+def test_a_controller_activity_needs_a_legal_basis(admin_client):
+    response = _activity_form(admin_client, basis_consent=None)
+
+    assert (
+        "Choose at least one legal basis (Art. 6(1)) for processing as controller."
+        in form_errors(response)
+    )
+
+
+def test_review_due_filter(admin_client, time_machine):
+    time_machine.move_to("2026-03-01T12:00:00+01:00", tick=False)
+    overdue = ProcessingActivityFactory(next_review_on=date(2026, 2, 1))
+    soon = ProcessingActivityFactory(next_review_on=date(2026, 3, 31))
+    later = ProcessingActivityFactory(next_review_on=date(2026, 4, 1))
+    never = ProcessingActivityFactory(next_review_on=None)
+
+    def listed(value):
+        response = admin_client.get(admin_url(ProcessingActivity), {"review_due": value})
+        return set(response.context["cl"].result_list)
+
+    assert listed("overdue") == {overdue}
+    assert listed("soon") == {soon}
+    assert listed("later") == {later}
+    assert listed("never") == {never}
+
+
+# --- Other register pages: valid additions --------------------------------------------------
+
+
+def test_adding_register_rows(admin_client, superuser):
+    rule = RetentionRuleFactory(name="Two years")
+    cases = [
+        (Organisation, {"name": "Acme AB", "registration_number": "556000-0000"}),
+        (
+            RetentionRule,
+            {"name": "Invoices", "period": "7", "period_unit": "years", "trigger": "collection"},
+        ),
+        (DataCategory, {"name": "Invoices", "retention_rule": str(rule.pk)}),
+        (
+            System,
+            {
+                "name": "Main database",
+                "location": "AWS eu-north-1",
+                "owner": str(superuser.pk),
+                "data_categories": [str(DataCategoryFactory().pk)],
+            },
+        ),
+    ]
+    for model, data in cases:
+        response = post_form(admin_client, admin_url(model, "add"), data)
+        assert response.status_code == 302, (model, form_errors(response))
+    assert Organisation.objects.filter(name="Acme AB").exists()
+    assert RetentionRule.objects.get(name="Invoices").period_text == "7 years from collection"
+    assert DataCategory.objects.get(name="Invoices").retention_rule == rule
+    assert System.objects.get(name="Main database").owner == superuser
+
+
+def test_retention_rule_shows_its_period_in_words(admin_client):
+    RetentionRuleFactory(name="Accounts", period=3, period_unit="years", trigger="collection")
+
+    response = admin_client.get(admin_url(RetentionRule))
+
+    assert "3 years from collection" in response.content.decode()
+
+
+def test_controller_profile_is_a_singleton(admin_client):
+    data = {
+        "name": "Opper Technology AB",
+        "address": "Enebyberg",
+        "email": "privacy@opper.example",
+        "security_overview": "Encryption.",
+    }
+    response = post_form(admin_client, admin_url(ControllerProfile, "add"), data)
+    assert response.status_code == 302, form_errors(response)
+    profile = ControllerProfile.objects.get()
+
+    assert admin_client.get(admin_url(ControllerProfile, "add")).status_code == 403
+    assert admin_client.get(admin_url(ControllerProfile, "delete", profile.pk)).status_code == 403
+    assert admin_client.post(admin_url(ControllerProfile, "delete", profile.pk)).status_code == 403
+    assert ControllerProfile.objects.filter(pk=profile.pk).exists()
+
+
+# --- Policy versions ------------------------------------------------------------------------
+
+
+def test_adding_a_draft_policy_version(admin_client):
+    data = {
+        "version": "2026-01-01",
+        "language": "sv",
+        "title": "Integritetspolicy",
+        "effective_date": "2026-01-01",
+        "body": "Text.",
+    }
+    response = post_form(admin_client, admin_url(PolicyVersion, "add"), data)
+
+    assert response.status_code == 302, form_errors(response)
+    assert PolicyVersion.objects.get(version="2026-01-01").published_at is None
+
+
+def test_a_material_change_needs_its_summary(admin_client):
+    version = PolicyVersionFactory()
+    url = admin_url(PolicyVersion, "change", version.pk)
+
+    response = post_form(admin_client, url, {"is_material_change": "on"})
+
+    assert "A material change needs a summary of what changed; people are told it." in form_errors(
+        response
+    )
+
+
+def test_publish_action(admin_client, superuser):
+    draft = PolicyVersionFactory()
+
+    response = admin_client.post(
+        admin_url(PolicyVersion),
+        {"action": "publish", "_selected_action": [draft.pk]},
+        follow=True,
+    )
+
+    draft.refresh_from_db()
+    assert draft.published_at is not None
+    assert draft.published_by == superuser
+    assert any("is published" in m for m in messages_of(response))
+
+
+def test_publishing_twice_is_a_message_not_an_error(admin_client):
+    version = PolicyVersionFactory()
+    admin_client.post(
+        admin_url(PolicyVersion), {"action": "publish", "_selected_action": [version.pk]}
+    )
+
+    response = admin_client.post(
+        admin_url(PolicyVersion),
+        {"action": "publish", "_selected_action": [version.pk]},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    assert any("is published and cannot be changed" in m for m in messages_of(response))
+
+
+def test_save_and_publish_button(admin_client, superuser):
+    draft = PolicyVersionFactory(title="Old title")
+    url = admin_url(PolicyVersion, "change", draft.pk)
+    assert 'name="_publish"' in admin_client.get(url).content.decode()
+
+    response = post_form(admin_client, url, {"title": "New title", "_publish": "Save and publish"})
+
+    assert response.status_code == 302
+    draft.refresh_from_db()
+    assert (draft.title, draft.published_by) == ("New title", superuser)
+
+
+def test_a_published_version_is_read_only_and_cannot_be_deleted(admin_client):
+    version = PolicyVersionFactory(body="What people were told.")
+    admin_client.post(
+        admin_url(PolicyVersion), {"action": "publish", "_selected_action": [version.pk]}
+    )
+    change_url = admin_url(PolicyVersion, "change", version.pk)
+    delete_url = admin_url(PolicyVersion, "delete", version.pk)
+
+    page = admin_client.get(change_url)
+    assert page.status_code == 200
+    assert page.context["has_change_permission"] is False
+    assert 'name="_save"' not in page.content.decode()
+    assert 'name="_publish"' not in page.content.decode()
+    assert list(page.context["adminform"].form.fields) == []
+
+    edit = {"version": version.version, "language": "en", "title": "T", "body": "Changed."}
+    assert admin_client.post(change_url, edit).status_code == 403
+    assert admin_client.get(delete_url).status_code == 403
+    assert admin_client.post(delete_url, {"post": "yes"}).status_code == 403
+    bulk = {"action": "delete_selected", "_selected_action": [version.pk], "post": "yes"}
+    assert admin_client.post(admin_url(PolicyVersion), bulk).status_code == 403
+
+    version.refresh_from_db()
+    assert version.body == "What people were told."
+
+
+def test_a_draft_can_be_deleted(admin_client):
+    draft = PolicyVersionFactory()
+
+    response = admin_client.post(admin_url(PolicyVersion, "delete", draft.pk), {"post": "yes"})
+
+    assert response.status_code == 302
+    assert not PolicyVersion.objects.filter(pk=draft.pk).exists()
+
+
+# --- Consent ledger -------------------------------------------------------------------------
+
+
+def test_recording_consent_in_the_admin(admin_client, superuser):
+    subject = DataSubjectFactory()
+    url = admin_url(ConsentRecord, "add") + f"?subject={subject.pk}"
+    page = admin_client.get(url)
+    assert page.context["adminform"].form["subject"].value() == str(subject.pk)
+
+    data = changeform_data(
+        page,
+        {
+            "action": ConsentAction.GIVEN,
+            "method": ConsentMethod.EMAIL,
+            "evidence": "Email of 1 March.",
+        },
+    )
+    response = admin_client.post(url, data)
+
+    assert response.status_code == 302, form_errors(response)
+    record = ConsentRecord.objects.get(subject=subject)
+    assert (record.action, record.recorded_by) == ("given", superuser)
+
+
+def test_the_subject_page_links_to_recording_consent(admin_client):
+    subject = DataSubjectFactory()
+    ConsentRecordFactory(subject=subject)
+
+    page = admin_client.get(admin_url(DataSubject, "change", subject.pk)).content.decode()
+
+    assert f"{admin_url(ConsentRecord, 'add')}?subject={subject.pk}" in page
+    assert "Marketing newsletters by email" in page  # the read-only ledger inline
+
+
+def test_a_consent_record_cannot_be_changed_or_deleted(admin_client):
+    record = ConsentRecordFactory(evidence="Signed up.")
+    change_url = admin_url(ConsentRecord, "change", record.pk)
+    delete_url = admin_url(ConsentRecord, "delete", record.pk)
+
+    page = admin_client.get(change_url)
+    assert page.context["has_change_permission"] is False
+    assert 'name="_save"' not in page.content.decode()
+    edit = {"subject": record.subject_id, "action": "withdrawn", "method": "email", "evidence": "x"}
+    assert admin_client.post(change_url, edit).status_code == 403
+    assert admin_client.get(delete_url).status_code == 403
+    assert admin_client.post(delete_url, {"post": "yes"}).status_code == 403
+
+    changelist = admin_client.get(admin_url(ConsentRecord))
+    assert changelist.context["action_form"] is None  # not even the bulk delete
+    bulk = {"action": "delete_selected", "_selected_action": [record.pk], "post": "yes"}
+    assert admin_client.post(admin_url(ConsentRecord), bulk).status_code in (200, 302)
+
+    record.refresh_from_db()
+    assert (record.action, record.evidence) == ("given", "Signed up.")
+
+
+def test_a_subject_with_consent_records_can_still_be_edited(admin_client):
+    record = ConsentRecordFactory(evidence="Signed up.")
+    url = admin_url(DataSubject, "change", record.subject_id)
+
+    response = post_form(admin_client, url, {"name": "Renamed"})
+
+    assert response.status_code == 302, form_errors(response)
+    assert DataSubject.objects.get(pk=record.subject_id).name == "Renamed"
+    record.refresh_from_db()
+    assert record.evidence == "Signed up."
+
+
+def test_a_subject_with_consent_records_cannot_be_deleted(admin_client):
+    record = ConsentRecordFactory()
+    subject = record.subject
+    delete_url = admin_url(DataSubject, "delete", subject.pk)
+
+    page = admin_client.get(delete_url)
+    assert page.status_code == 200
+    assert page.context["protected"]
+    assert "Cannot delete" in page.content.decode()
+
+    assert admin_client.post(delete_url, {"post": "yes"}).status_code == 200
+    bulk = {"action": "delete_selected", "_selected_action": [subject.pk], "post": "yes"}
+    assert admin_client.post(admin_url(DataSubject), bulk).status_code == 200
+    assert DataSubject.objects.filter(pk=subject.pk).exists()
+    assert ConsentRecord.objects.filter(pk=record.pk).exists()
+
+
+def test_a_subject_without_consent_records_can_be_deleted(admin_client):
+    subject = DataSubjectFactory()
+
+    response = admin_client.post(admin_url(DataSubject, "delete", subject.pk), {"post": "yes"})
+
+    assert response.status_code == 302
+    assert not DataSubject.objects.filter(pk=subject.pk).exists()
