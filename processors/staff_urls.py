@@ -1,3 +1,13 @@
+from django.urls import re_path
+
+from processors import staff_views
+
 app_name = "register"
 
-urlpatterns = []
+urlpatterns = [
+    re_path(
+        r"^record-of-processing/(?P<view>controller|processor)\.(?P<fmt>pdf|csv)$",
+        staff_views.ropa_download,
+        name="ropa_download",
+    ),
+]
