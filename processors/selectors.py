@@ -1,9 +1,14 @@
-from datetime import timedelta
+import gettext
+from datetime import datetime, timedelta
+from functools import cache
 
+import pycountry
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
-from processors.choices import ProcessorRole, SubprocessorDecision
+from processors.choices import Adequacy, ProcessorRole, SubprocessorDecision
 from processors.models import Processor, ProcessorAgreement, SubprocessorChange, Transfer
 from processors.services import AGREEMENT_KINDS_FOR_PROCESSORS
 
@@ -59,3 +64,75 @@ def public_subprocessors() -> QuerySet[Processor]:
         )
         .order_by("name")
     )
+
+
+@cache
+def _country_catalogue(language: str) -> gettext.NullTranslations:
+    """pycountry's ISO 3166-1 names in `language`; English names when it has no catalogue."""
+    return gettext.translation(
+        "iso3166-1", pycountry.LOCALES_DIR, languages=[language], fallback=True
+    )
+
+
+def country_name(country) -> str:
+    """The country's name in the active language (the register stores the English name)."""
+    language = (get_language() or "en").split("-")[0]
+    if language == "en":
+        return country.name
+    return _country_catalogue(language).gettext(country.name)
+
+
+def _mechanisms(processor) -> list[str]:
+    """How data reaches the processor lawfully: its active transfers' safeguards, or why none
+    is needed."""
+    texts = []
+    for transfer in processor.transfers_in.all():
+        text = str(transfer.get_mechanism_display())
+        if transfer.scc_module:
+            text = _("%(mechanism)s, %(module)s") % {
+                "mechanism": text,
+                "module": transfer.get_scc_module_display(),
+            }
+        if transfer.destination_id != processor.country_id:
+            text = _("%(country)s: %(mechanism)s") % {
+                "country": country_name(transfer.destination),
+                "mechanism": text,
+            }
+        texts.append(text)
+    if texts:
+        return texts
+    country = processor.country
+    if country.is_eea:
+        return [_("Within the EEA")]
+    if country.adequacy in (Adequacy.FULL, Adequacy.COMMERCIAL):
+        return [_("Adequacy decision")]
+    if country.adequacy == Adequacy.DPF and processor.dpf_certified:
+        return [_("EU-US Data Privacy Framework")]
+    return []
+
+
+def public_subprocessor_list(*, language: str) -> tuple[list[dict], datetime | None]:
+    """Rows of the public sub-processor list in `language`, and when a listed row last changed."""
+    # Each sub-processor right after the processor that engaged it.
+    processors = sorted(
+        public_subprocessors(),
+        key=lambda p: (p.parent.name if p.parent_id else p.name, p.parent_id is not None, p.name),
+    )
+    swedish = language.startswith("sv")
+    rows = [
+        {
+            "name": processor.name,
+            "legal_entity": processor.legal_entity,
+            "engaged_by": processor.parent.name if processor.parent_id else "",
+            "purpose": (swedish and processor.public_purpose_sv) or processor.public_purpose,
+            "location": country_name(processor.country),
+            "mechanisms": _mechanisms(processor),
+        }
+        for processor in processors
+    ]
+    last_updated = max(
+        [processor.updated_at for processor in processors]
+        + [t.updated_at for processor in processors for t in processor.transfers_in.all()],
+        default=None,
+    )
+    return rows, last_updated

@@ -1,3 +1,9 @@
+from django.urls import path
+
+from processors import views
+
 app_name = "public"
 
-urlpatterns = []
+urlpatterns = [
+    path("subprocessors/", views.subprocessor_list, name="subprocessors"),
+]
