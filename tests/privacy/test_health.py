@@ -41,7 +41,9 @@ def test_healthz_reports_when_a_worker_was_last_seen(client, time_machine):
 
 @pytest.mark.django_db
 def test_healthz_is_503_when_the_broker_is_down(client, monkeypatch):
-    # Nothing listens on port 1: a real refused connection, not a mock.
+    # Nothing listens on port 1: a real refused connection, not a mock. Celery reads the
+    # environment variable before its configuration, so that goes too.
+    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
     monkeypatch.setitem(current_app.conf, "broker_url", "redis://127.0.0.1:1/0")
 
     response = client.get("/healthz")
