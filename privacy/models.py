@@ -247,8 +247,8 @@ class ProcessingActivity(TimeStampedModel):
         _("legitimate interest assessment"),
         blank=True,
         help_text=_(
-            "The interest pursued, why the processing is necessary for it, and why it does not "
-            "override the data subjects' interests, rights and freedoms."
+            "The interest pursued, why the processing is necessary for it, and why the data "
+            "subjects' interests, rights and freedoms do not override that interest."
         ),
     )
     legitimate_interest_assessed_on = models.DateField(_("assessment date"), null=True, blank=True)

@@ -52,6 +52,17 @@ def smtp_sink(_smtp_server, settings):
     _smtp_server.clear()
 
 
+@pytest.fixture(autouse=True)
+def _english_by_default():
+    """Each test starts in the default language: a request in Swedish leaves its language
+    active on the thread, which would otherwise leak into the next test."""
+    from django.utils import translation
+
+    translation.activate(django_settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
+
+
 # --- Staff roles ----------------------------------------------------------------------------
 
 
