@@ -2,6 +2,13 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
+class OutboxStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting to be sent")
+    SENDING = "sending", _("Being sent")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed permanently")
+
+
 class WorkerCheckOrigin(models.TextChoices):
     WEB = "web", _("Staff, from the admin")
     BEAT = "beat", _("Scheduled heartbeat")

@@ -19,6 +19,7 @@ from privacy.choices import (
     ConsentTopic,
     Language,
     LegalBasis,
+    OutboxStatus,
     PeriodUnit,
     RetentionAction,
     RetentionTrigger,
@@ -26,6 +27,7 @@ from privacy.choices import (
     SubjectSource,
     WorkerCheckOrigin,
 )
+from privacy.fields import EncryptedTextField
 
 
 class TimeStampedModel(models.Model):
@@ -575,6 +577,57 @@ class ConsentRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_topic_display()}: {self.get_action_display()}"
+
+
+class OutboxEmail(models.Model):
+    """An email written in the same transaction as the change that caused it, sent afterwards.
+
+    A worker sends it after commit, retrying with backoff; the outbox sweep re-sends what a lost
+    task or an unreachable broker left behind, so nothing written here is ever dropped.
+    """
+
+    to = EncryptedTextField(_("to"))
+    subject = EncryptedTextField(_("subject"))
+    body_text = EncryptedTextField(_("text"))
+    body_html = EncryptedTextField(_("HTML"), blank=True)
+    headers = models.JSONField(_("extra headers"), default=dict, blank=True)
+    attachments = models.JSONField(
+        _("attachments"),
+        default=list,
+        blank=True,
+        help_text=_("Files in storage: name, path and content type of each."),
+    )
+    reference = models.CharField(
+        _("about"),
+        max_length=100,
+        blank=True,
+        db_index=True,
+        help_text=_("What the email is about, e.g. a case reference."),
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=OutboxStatus.choices, default=OutboxStatus.PENDING
+    )
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("written"), auto_now_add=True, db_index=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("outgoing email")
+        verbose_name_plural = _("outgoing email")
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                name="privacy_outbox_due_idx",
+                condition=Q(status__in=["pending", "sending"]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference or self.pk}: {self.get_status_display()}"
 
 
 class WorkerCheck(models.Model):

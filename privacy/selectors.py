@@ -1,13 +1,15 @@
 from datetime import date, datetime, timedelta
 
-from django.db.models import Max, OuterRef, QuerySet, Subquery
+from django.conf import settings
+from django.db.models import Max, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from privacy.choices import ConsentAction, ConsentTopic
+from privacy.choices import ConsentAction, ConsentTopic, OutboxStatus
 from privacy.identifiers import normalise_email
 from privacy.models import (
     ConsentRecord,
     DataSubject,
+    OutboxEmail,
     PolicyVersion,
     ProcessingActivity,
     SubjectEmail,
@@ -86,3 +88,17 @@ def policy_current(language: str, *, on: date | None = None) -> PolicyVersion | 
 def activities_due_for_review(*, within_days: int = 30) -> QuerySet[ProcessingActivity]:
     limit = timezone.localdate() + timedelta(days=within_days)
     return ProcessingActivity.objects.filter(is_active=True, next_review_on__lte=limit)
+
+
+def outbox_due_ids(*, limit: int) -> list[int]:
+    """Emails ready for an attempt: pending and due, or claimed by a worker that died."""
+    now = timezone.now()
+    stale = now - settings.OUTBOX_CLAIM_TIMEOUT
+    return list(
+        OutboxEmail.objects.filter(next_attempt_at__lte=now)
+        .filter(
+            Q(status=OutboxStatus.PENDING) | Q(status=OutboxStatus.SENDING, claimed_at__lt=stale)
+        )
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )

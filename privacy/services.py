@@ -1,14 +1,18 @@
 """Every change to the register that has a rule: each validates, writes and returns."""
 
+import logging
 from collections.abc import Iterable
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from privacy.choices import (
     ConsentAction,
+    OutboxStatus,
     SubjectCategory,
     SubjectSource,
     WorkerCheckOrigin,
@@ -19,11 +23,14 @@ from privacy.models import (
     ConsentRecord,
     DataSubject,
     Organisation,
+    OutboxEmail,
     PolicyVersion,
     ProcessingActivity,
     SubjectEmail,
     WorkerCheck,
 )
+
+logger = logging.getLogger(__name__)
 
 # --- Data subjects --------------------------------------------------------------------------
 
@@ -202,3 +209,90 @@ def worker_heartbeat_record(*, worker: str) -> WorkerCheck:
     )
     WorkerCheck.objects.filter(requested_at__lt=now - settings.WORKER_CHECK_RETENTION).delete()
     return check
+
+
+# --- Outbox ---------------------------------------------------------------------------------
+
+
+def outbox_enqueue(
+    *,
+    to: str,
+    subject: str,
+    body_text: str,
+    body_html: str = "",
+    headers: dict | None = None,
+    attachments: list[dict] | None = None,
+    reference: str = "",
+) -> OutboxEmail:
+    """Write an email to the outbox in the caller's transaction; it is sent after commit.
+
+    If the broker cannot take the send task, the outbox sweep sends the email later: the
+    caller's change never fails because of email.
+    """
+    email = OutboxEmail.objects.create(
+        to=to,
+        subject=subject,
+        body_text=body_text,
+        body_html=body_html,
+        headers=headers or {},
+        attachments=attachments or [],
+        reference=reference[:100],
+    )
+    transaction.on_commit(lambda: _enqueue_send(email.pk))
+    return email
+
+
+def _enqueue_send(email_id: int) -> None:
+    from privacy.tasks import send_outbox_email
+
+    try:
+        send_outbox_email.delay(email_id)
+    except Exception:
+        # The broker is down: the row is committed and the sweep will pick it up.
+        logger.warning("outbox: could not queue email %s; the sweep will send it", email_id)
+
+
+def outbox_claim(*, email_id: int, now=None) -> bool:
+    """Claim a due email for sending. Only one worker wins; a claim older than
+    OUTBOX_CLAIM_TIMEOUT (a worker that died mid-send) can be taken over."""
+    now = now or timezone.now()
+    stale = now - settings.OUTBOX_CLAIM_TIMEOUT
+    claimed = (
+        OutboxEmail.objects.filter(pk=email_id, next_attempt_at__lte=now)
+        .filter(
+            Q(status=OutboxStatus.PENDING) | Q(status=OutboxStatus.SENDING, claimed_at__lt=stale)
+        )
+        .update(status=OutboxStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1)
+    )
+    return claimed == 1
+
+
+def outbox_mark_sent(*, email_id: int) -> None:
+    OutboxEmail.objects.filter(pk=email_id, status=OutboxStatus.SENDING).update(
+        status=OutboxStatus.SENT, sent_at=timezone.now(), last_error=""
+    )
+
+
+def outbox_mark_failed(*, email_id: int, error: str, permanent: bool) -> OutboxEmail:
+    """Record a failed attempt: retry later with backoff, or give up on a permanent error or
+    after OUTBOX_MAX_ATTEMPTS."""
+    email = OutboxEmail.objects.get(pk=email_id)
+    give_up = permanent or email.attempts >= settings.OUTBOX_MAX_ATTEMPTS
+    delay = min(
+        settings.OUTBOX_RETRY_BASE_SECONDS * 2 ** max(email.attempts - 1, 0),
+        settings.OUTBOX_RETRY_MAX_SECONDS,
+    )
+    email.status = OutboxStatus.FAILED if give_up else OutboxStatus.PENDING
+    email.next_attempt_at = timezone.now() + timedelta(seconds=delay)
+    email.last_error = error[:2000]
+    email.claimed_at = None
+    email.save(update_fields=["status", "next_attempt_at", "last_error", "claimed_at"])
+    return email
+
+
+def outbox_retry(*, email: OutboxEmail) -> None:
+    """Staff send a permanently failed email again (after fixing the address, say)."""
+    OutboxEmail.objects.filter(pk=email.pk, status=OutboxStatus.FAILED).update(
+        status=OutboxStatus.PENDING, next_attempt_at=timezone.now(), attempts=0
+    )
+    transaction.on_commit(lambda: _enqueue_send(email.pk))

@@ -4,11 +4,16 @@ from datetime import date
 
 import factory
 from django.contrib.auth.models import Group
+from django.utils import timezone
 
 from accounts.models import User
 from accounts.roles import Role
+from dsr import choices as dsr_choices
+from dsr import deadlines
+from dsr import models as dsr_models
 from privacy import models as privacy_models
 from privacy.choices import SubjectCategory
+from privacy.crypto import keyed_hash
 from processors import models as processor_models
 from processors.choices import ProcessorRole, TransferMechanism
 
@@ -222,3 +227,38 @@ class TransferFactory(factory.django.DjangoModelFactory):
     signed_on = date(2024, 2, 1)
     tia_completed_on = date(2024, 2, 1)
     tia_outcome = "adequate"
+
+
+# --- Data subject requests ------------------------------------------------------------------
+
+
+class SubmissionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = dsr_models.Submission
+
+    channel = "email"
+    received_at = factory.LazyFunction(timezone.now)
+    language = "en"
+    requester_name = "Anna Berg"
+    requester_email = "anna.berg@example.org"
+    requester_email_hash = factory.LazyAttribute(lambda o: keyed_hash(o.requester_email))
+
+
+class DsrCaseFactory(factory.django.DjangoModelFactory):
+    """A case in any status, dated by the deadline rules (set `status=` to start elsewhere)."""
+
+    class Meta:
+        model = dsr_models.DsrCase
+
+    submission = factory.SubFactory(SubmissionFactory)
+    reference = factory.Sequence(lambda n: f"DSR-2026-{900000 + n:06d}")
+    right = "access"
+    received_at = factory.LazyAttribute(lambda o: o.submission.received_at)
+    language = factory.LazyAttribute(lambda o: o.submission.language)
+    target_date = factory.LazyAttribute(lambda o: deadlines.target_date(o.received_at))
+    due_date = factory.LazyAttribute(lambda o: deadlines.due_date(o.received_at))
+    status = "received"
+    refusal_basis = factory.LazyAttribute(lambda o: "other" if o.status == "refused" else "")
+    closed_at = factory.LazyAttribute(
+        lambda o: timezone.now() if o.status in dsr_choices.FINAL_STATUSES else None
+    )

@@ -20,6 +20,8 @@ def production_env(**overrides: str) -> dict[str, str]:
         "CELERY_BROKER_URL": "redis://redis.internal:6379/0",
         "EMAIL_URL": "smtp+tls://mailer:secret@smtp.example.com:587",
         "DEFAULT_FROM_EMAIL": "Privacy team <privacy@example.com>",
+        "FIELD_ENCRYPTION_KEYS": "uTqO6bA1d5t7mV0h6f2N5Cq3jvK8wYl2sXbZr4pE9Gc=",
+        "IDENTIFIER_HASH_KEY": "8f1c0a7d3e5b9c2f6a4d8e0b1c3f5a7d9e2b4c6f8a0d",
     }
     values.update(overrides)
     env = project_env(**values)
@@ -51,6 +53,8 @@ def test_deploy_check_passes_at_warning_level():
         ({"DEBUG": "true"}, "DEBUG"),
         ({"ALLOWED_HOSTS": ""}, "ALLOWED_HOSTS"),
         ({"SITE_URL": "http://privacy.example.com"}, "SITE_URL"),
+        ({"FIELD_ENCRYPTION_KEYS": ""}, "FIELD_ENCRYPTION_KEYS"),
+        ({"IDENTIFIER_HASH_KEY": "short"}, "IDENTIFIER_HASH_KEY"),
     ],
 )
 def test_production_refuses_to_start_when_unsafe(overrides, complaint):

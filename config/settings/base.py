@@ -92,6 +92,12 @@ def database_from_env(default: str | None) -> dict:
 
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 
+# --- Encryption at rest (privacy/crypto.py) -------------------------------------------------
+# Fernet keys, newest first; older keys keep decrypting until `reencrypt_fields` has run.
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
+# Key of the HMAC that makes identifiers (emails) findable without storing them in clear.
+IDENTIFIER_HASH_KEY = env.str("IDENTIFIER_HASH_KEY", default="")
+
 # --- Accounts and authentication ------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "admin:login"
@@ -182,12 +188,30 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
+# The outbox (privacy.OutboxEmail): retries with exponential backoff, then gives up visibly.
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
+OUTBOX_RETRY_BASE_SECONDS = 60
+OUTBOX_RETRY_MAX_SECONDS = 6 * 60 * 60
+# A send claimed longer ago than this belongs to a worker that died; another may take it.
+OUTBOX_CLAIM_TIMEOUT = timedelta(minutes=10)
+OUTBOX_SWEEP_SECONDS = env.int("OUTBOX_SWEEP_SECONDS", default=60)
+
 # Seconds between the worker's heartbeats, shown on /healthz and the system status page.
 WORKER_HEARTBEAT_SECONDS = env.int("WORKER_HEARTBEAT_SECONDS", default=300)
 # How long worker checks are kept before the heartbeat task prunes them.
 WORKER_CHECK_RETENTION = timedelta(days=7)
 
 CELERY_BEAT_SCHEDULE = {
+    "outbox-sweep": {
+        "task": "privacy.tasks.outbox_sweep",
+        "schedule": timedelta(seconds=OUTBOX_SWEEP_SECONDS),
+        "options": {"expires": OUTBOX_SWEEP_SECONDS},
+    },
+    "dsr-close-unconfirmed": {
+        "task": "dsr.tasks.close_unconfirmed_cases",
+        "schedule": timedelta(hours=1),
+        "options": {"expires": 3600},
+    },
     "worker-heartbeat": {
         "task": "privacy.tasks.worker_heartbeat",
         "schedule": timedelta(seconds=WORKER_HEARTBEAT_SECONDS),
@@ -223,6 +247,10 @@ DSR_DEADLINE_MONTHS = 1  # Art. 12(3): one month from receipt
 DSR_EXTENSION_MONTHS = 2  # Art. 12(3): by two further months where necessary
 # The company's promise in its policy ("within 30 days"); alerts use the earlier date.
 DSR_RESPONSE_DAYS = env.int("DSR_RESPONSE_DAYS", default=30)
+# The emailed confirmation link of a self-service request is valid this long, once.
+DSR_VERIFICATION_LINK_TTL = timedelta(hours=24)
+# Self-service requests never confirmed are closed (with a notice) after this many days.
+DSR_UNCONFIRMED_CLOSE_AFTER = timedelta(days=env.int("DSR_UNCONFIRMED_CLOSE_DAYS", default=14))
 
 # --- Logging --------------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

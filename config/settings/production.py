@@ -3,7 +3,14 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import LOGGING, SITE_URL, database_from_env, env
+from .base import (
+    FIELD_ENCRYPTION_KEYS,
+    IDENTIFIER_HASH_KEY,
+    LOGGING,
+    SITE_URL,
+    database_from_env,
+    env,
+)
 
 SECRET_KEY = env.str("SECRET_KEY")
 DEBUG = env.bool("DEBUG", default=False)
@@ -20,6 +27,15 @@ if SECRET_KEY.startswith("django-insecure") or len(SECRET_KEY) < 50 or len(set(S
     )
 if not SITE_URL.startswith("https://"):
     raise ImproperlyConfigured("SITE_URL must be the portal's https:// address in production.")
+
+if not FIELD_ENCRYPTION_KEYS or not IDENTIFIER_HASH_KEY:
+    raise ImproperlyConfigured(
+        "FIELD_ENCRYPTION_KEYS and IDENTIFIER_HASH_KEY must be set: personal data is stored "
+        'encrypted. Generate a key with: python -c "from cryptography.fernet import Fernet; '
+        'print(Fernet.generate_key().decode())"'
+    )
+if len(IDENTIFIER_HASH_KEY) < 32:
+    raise ImproperlyConfigured("IDENTIFIER_HASH_KEY must be at least 32 random characters.")
 
 DATABASES = {"default": database_from_env(default=None)}
 

@@ -1,0 +1,757 @@
+"""A case's life: receipt, identity, pauses, extension, assignment and closing.
+
+Which status may follow which is decided here (TRANSITIONS) and nowhere else; every change
+writes exactly one CaseEvent for the transition (plus events for what it caused, such as a
+letter), and the dates come from dsr.deadlines.
+"""
+
+import hashlib
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from dsr import deadlines
+from dsr.choices import (
+    FINAL_STATUSES,
+    REFUSAL_BASES_NEEDING_JUSTIFICATION,
+    CaseStatus,
+    Channel,
+    EventKind,
+    IdentityMethod,
+    IdentityStatus,
+    LetterKind,
+    PauseReason,
+    RefusalBasis,
+    Right,
+)
+from dsr.models import (
+    CaseEvent,
+    CasePause,
+    DsrCase,
+    ReferenceCounter,
+    Submission,
+    VerificationToken,
+)
+from dsr.services.letters import letter_send
+from privacy import crypto
+from privacy import selectors as privacy_selectors
+from privacy.errors import ApplicationError
+from privacy.identifiers import normalise_email
+
+S = CaseStatus
+
+# Which status may follow which. Extension is not a status: it changes the dates of an open
+# case. Withdrawal is possible from every open status.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    S.RECEIVED: frozenset({S.AWAITING_IDENTITY, S.IN_PROGRESS, S.REFUSED, S.WITHDRAWN}),
+    S.AWAITING_IDENTITY: frozenset({S.IN_PROGRESS, S.REFUSED, S.WITHDRAWN}),
+    S.IN_PROGRESS: frozenset(
+        {S.AWAITING_REQUESTER, S.COMPLETED, S.PARTIALLY_COMPLETED, S.REFUSED, S.WITHDRAWN}
+    ),
+    S.AWAITING_REQUESTER: frozenset({S.IN_PROGRESS, S.REFUSED, S.WITHDRAWN}),
+}
+
+
+class VerificationLinkError(ApplicationError):
+    """The link does not exist, was used, or has expired (the page offers a new one)."""
+
+    def __init__(self, message: str, *, reason: str, submission: Submission | None = None):
+        super().__init__(message)
+        self.reason = reason
+        self.submission = submission
+
+
+# --- Events and transitions -----------------------------------------------------------------
+
+
+def event_record(
+    *,
+    case: DsrCase,
+    kind: str,
+    actor=None,
+    note: str = "",
+    from_status: str = "",
+    to_status: str = "",
+    at: datetime | None = None,
+) -> CaseEvent:
+    return CaseEvent.objects.create(
+        case=case,
+        kind=kind,
+        actor=actor,
+        note=note,
+        from_status=from_status,
+        to_status=to_status,
+        at=at or timezone.now(),
+    )
+
+
+def allowed_transitions(case: DsrCase) -> frozenset[str]:
+    return TRANSITIONS.get(case.status, frozenset())
+
+
+def _lock(case: DsrCase) -> DsrCase:
+    """Re-read the case under a row lock: two staff acting at once cannot both transition it."""
+    return DsrCase.objects.select_for_update().select_related("submission").get(pk=case.pk)
+
+
+def _transition(case: DsrCase, to: str, *, actor=None, note: str = "", **fields) -> DsrCase:
+    """Move `case` (already locked) to `to`, or raise ApplicationError with a clear message."""
+    if to not in allowed_transitions(case):
+        raise ApplicationError(
+            _("Request %(reference)s is %(current)s; it cannot become %(target)s.")
+            % {
+                "reference": case.reference,
+                "current": str(S(case.status).label).lower(),
+                "target": str(S(to).label).lower(),
+            }
+        )
+    from_status = case.status
+    case.status = to
+    for name, value in fields.items():
+        setattr(case, name, value)
+    if to in FINAL_STATUSES:
+        case.closed_at = timezone.now()
+        _end_pause(case, actor=actor)
+    case.save()
+    event_record(
+        case=case,
+        kind=EventKind.STATUS,
+        actor=actor,
+        note=note,
+        from_status=from_status,
+        to_status=to,
+    )
+    return case
+
+
+# --- Receipt --------------------------------------------------------------------------------
+
+
+@dataclass
+class RequestedRight:
+    right: str
+    details: str = ""
+    rectification_content: str = ""
+
+
+@dataclass
+class ReceiptInput:
+    channel: str
+    rights: list[RequestedRight]
+    requester_email: str = ""
+    requester_name: str = ""
+    requester_phone: str = ""
+    requester_address: str = ""
+    language: str = "en"
+    message: str = ""
+    received_at: datetime | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def reference_next(year: int) -> str:
+    """The next human reference of `year`, e.g. DSR-2026-000123; gap-free under concurrency
+    because the counter row is updated in place and read back inside the transaction."""
+    ReferenceCounter.objects.get_or_create(year=year)
+    ReferenceCounter.objects.filter(year=year).update(last_number=F("last_number") + 1)
+    number = ReferenceCounter.objects.get(year=year).last_number
+    return f"DSR-{year}-{number:06d}"
+
+
+def _dates(received_at: datetime, paused_days: int = 0) -> dict:
+    return {
+        "target_date": deadlines.target_date(received_at, paused_days=paused_days),
+        "due_date": deadlines.due_date(received_at, paused_days=paused_days),
+    }
+
+
+@transaction.atomic
+def submission_receive(*, data: ReceiptInput, actor=None) -> Submission:
+    """Register a request: one case per right, dated, matched to a data subject when the
+    address is known, with its first events and its first letter in the outbox.
+
+    Self-service requests wait for the emailed confirmation link; requests entered by staff
+    are acknowledged at once. Known address or not, the requester gets the same letter.
+    """
+    if not data.rights:
+        raise ApplicationError(_("Choose at least one right."))
+    if len({r.right for r in data.rights}) != len(data.rights):
+        raise ApplicationError(_("Each right is listed once."))
+    for requested in data.rights:
+        if requested.right not in Right.values:
+            raise ApplicationError(_("Unknown right: %(right)s") % {"right": requested.right})
+        if requested.right == Right.RECTIFICATION and not requested.rectification_content.strip():
+            raise ApplicationError(_("Say what should be corrected, and how."))
+    email = normalise_email(data.requester_email) if data.requester_email else ""
+    if data.channel == Channel.SELF_SERVICE and not email:
+        raise ApplicationError(_("A self-service request needs an email address."))
+    received_at = data.received_at or timezone.now()
+    if received_at > timezone.now() + timedelta(minutes=5):
+        raise ApplicationError(_("A request cannot be received in the future."))
+
+    submission = Submission.objects.create(
+        channel=data.channel,
+        received_at=received_at,
+        language=data.language,
+        requester_name=data.requester_name.strip(),
+        requester_email=email,
+        requester_email_hash=crypto.keyed_hash(email) if email else "",
+        requester_phone=data.requester_phone.strip(),
+        requester_address=data.requester_address.strip(),
+        message=data.message,
+        created_by=actor,
+    )
+    subject = privacy_selectors.subject_by_email(email) if email else None
+    year = deadlines.local_received_date(received_at).year
+    cases = []
+    for requested in data.rights:
+        case = DsrCase.objects.create(
+            reference=reference_next(year),
+            submission=submission,
+            right=requested.right,
+            subject=subject,
+            received_at=received_at,
+            language=data.language,
+            details=requested.details,
+            rectification_content=requested.rectification_content,
+            **_dates(received_at),
+        )
+        event_record(
+            case=case,
+            kind=EventKind.CREATED,
+            actor=actor,
+            to_status=S.RECEIVED,
+            note=_("Received by %(channel)s.") % {"channel": Channel(data.channel).label},
+        )
+        cases.append(case)
+    if data.channel == Channel.SELF_SERVICE:
+        for case in cases:
+            _transition(case, S.AWAITING_IDENTITY, note=_("Waiting for the emailed confirmation."))
+        verification_send(submission=submission)
+    elif email:
+        letter_send(case=cases[0], kind=LetterKind.ACKNOWLEDGEMENT, actor=actor, linked=cases)
+    return submission
+
+
+# --- Identity -------------------------------------------------------------------------------
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def verification_send(*, submission: Submission) -> str:
+    """Email a fresh single-use confirmation link (256 random bits, valid 24 hours)."""
+    token = secrets.token_urlsafe(32)
+    VerificationToken.objects.create(
+        submission=submission,
+        token_hash=_token_hash(token),
+        expires_at=timezone.now() + settings.DSR_VERIFICATION_LINK_TTL,
+    )
+    cases = list(submission.cases.order_by("pk"))
+    url = f"{settings.SITE_URL}/privacy/verify/{token}/"
+    letter_send(
+        case=cases[0],
+        kind=LetterKind.VERIFICATION,
+        linked=cases,
+        extra={"verification_url": url},
+    )
+    return token
+
+
+@transaction.atomic
+def verification_confirm(*, token: str) -> Submission:
+    """Confirm a self-service request by its link: identity verified for every case of it.
+
+    Raises VerificationLinkError (reason "unknown", "used" or "expired").
+    """
+    record = (
+        VerificationToken.objects.select_for_update()
+        .select_related("submission")
+        .filter(token_hash=_token_hash(token))
+        .first()
+    )
+    if record is None:
+        raise VerificationLinkError(_("This link is not valid."), reason="unknown")
+    if record.used_at is not None:
+        raise VerificationLinkError(
+            _("This link has already been used."), reason="used", submission=record.submission
+        )
+    if record.expires_at <= timezone.now():
+        raise VerificationLinkError(
+            _("This link has expired."), reason="expired", submission=record.submission
+        )
+    record.used_at = timezone.now()
+    record.save(update_fields=["used_at"])
+    submission = record.submission
+    verified = []
+    for case in submission.cases.order_by("pk"):
+        case = _lock(case)
+        if case.status != S.AWAITING_IDENTITY:
+            continue
+        _verify(case, method=IdentityMethod.EMAIL_LINK, evidence="", actor=None)
+        verified.append(case)
+    if verified:
+        letter_send(case=verified[0], kind=LetterKind.ACKNOWLEDGEMENT, linked=verified)
+    return submission
+
+
+def _verify(case: DsrCase, *, method: str, evidence: str, actor) -> DsrCase:
+    case.identity_status = IdentityStatus.VERIFIED
+    case.identity_method = method
+    case.identity_verified_at = timezone.now()
+    case.identity_evidence = evidence
+    _end_pause(case, actor=actor)
+    case = _transition(
+        case,
+        S.IN_PROGRESS,
+        actor=actor,
+        note=_("Identity verified: %(method)s.") % {"method": IdentityMethod(method).label},
+    )
+    duplicate_of = _open_duplicate_of(case)
+    if duplicate_of is not None:
+        return _close_as_duplicate(case, original=duplicate_of, actor=actor)
+    _after_verification(case, actor=actor)
+    return case
+
+
+def _after_verification(case: DsrCase, *, actor) -> None:
+    from dsr.services import fulfilment
+
+    fulfilment.case_plan_tasks(case=case, actor=actor)
+
+
+@transaction.atomic
+def case_verify_identity(
+    *, case: DsrCase, method: str, evidence: str, actor, all_linked: bool = True
+) -> list[DsrCase]:
+    """Staff record how they verified the requester (Art. 12(6)); the linked cases of the same
+    submission are verified with it."""
+    if method not in IdentityMethod.values or method == IdentityMethod.EMAIL_LINK:
+        raise ApplicationError(_("Choose how the identity was verified."))
+    if not evidence.strip():
+        raise ApplicationError(_("Describe the evidence: what was checked, and how."))
+    targets = [case]
+    if all_linked:
+        targets = list(case.submission.cases.order_by("pk"))
+    done = []
+    for target in targets:
+        target = _lock(target)
+        if target.status not in (S.RECEIVED, S.AWAITING_IDENTITY):
+            if target.pk == case.pk:
+                raise ApplicationError(
+                    _("Request %(reference)s is not waiting for identity.")
+                    % {"reference": target.reference}
+                )
+            continue
+        done.append(_verify(target, method=method, evidence=evidence.strip(), actor=actor))
+    return done
+
+
+@transaction.atomic
+def case_start(*, case: DsrCase, actor, note: str = "") -> DsrCase:
+    """Start work on a received case whose requester is already known to be who they say
+    (e.g. the request came from the address on the account): identity by known account."""
+    case = _lock(case)
+    if case.status != S.RECEIVED:
+        raise ApplicationError(
+            _("Only a newly received request can be started this way; verify identity instead.")
+        )
+    return _verify(
+        case,
+        method=IdentityMethod.KNOWN_ACCOUNT,
+        evidence=note or _("Sent from the address we hold."),
+        actor=actor,
+    )
+
+
+@transaction.atomic
+def case_request_identity(
+    *, case: DsrCase, actor, explanation: str, pause_reason: str = ""
+) -> DsrCase:
+    """Ask the requester for what is needed to confirm identity (only on reasonable doubts,
+    Art. 12(6)). The clock stops only if staff give `pause_reason`."""
+    if not explanation.strip():
+        raise ApplicationError(_("Say what the requester must send, and why it is needed."))
+    case = _lock(case)
+    case = _transition(case, S.AWAITING_IDENTITY, actor=actor, note=explanation.strip())
+    if pause_reason.strip():
+        _start_pause(case, reason=PauseReason.IDENTITY, explanation=pause_reason, actor=actor)
+    letter_send(
+        case=case,
+        kind=LetterKind.IDENTITY_REQUEST,
+        actor=actor,
+        extra={"explanation": explanation.strip()},
+    )
+    return case
+
+
+@transaction.atomic
+def case_identity_failed(*, case: DsrCase, actor, reasons: str) -> DsrCase:
+    """Close a request whose requester could not be identified (Art. 11(2), 12(2))."""
+    return case_refuse(
+        case=case, actor=actor, basis=RefusalBasis.IDENTITY_NOT_ESTABLISHED, reasons=reasons
+    )
+
+
+# --- Pauses ---------------------------------------------------------------------------------
+
+
+def _start_pause(case: DsrCase, *, reason: str, explanation: str, actor) -> CasePause:
+    if case.pauses.filter(ended_at__isnull=True).exists():
+        raise ApplicationError(_("The clock is already paused."))
+    pause = CasePause.objects.create(
+        case=case, reason=reason, explanation=explanation.strip(), started_at=timezone.now()
+    )
+    event_record(
+        case=case,
+        kind=EventKind.PAUSE,
+        actor=actor,
+        note=f"{PauseReason(reason).label}: {explanation.strip()}",
+    )
+    return pause
+
+
+def _end_pause(case: DsrCase, *, actor) -> None:
+    """End a running pause: the whole local days it lasted push every date back."""
+    pause = case.pauses.filter(ended_at__isnull=True).first()
+    if pause is None:
+        return
+    now = timezone.now()
+    days = deadlines.local_received_date(now) - deadlines.local_received_date(pause.started_at)
+    pause.ended_at = now
+    pause.days = days.days
+    pause.save(update_fields=["ended_at", "days"])
+    case.paused_days += pause.days
+    case.target_date = deadlines.target_date(case.received_at, paused_days=case.paused_days)
+    case.due_date = deadlines.due_date(case.received_at, paused_days=case.paused_days)
+    if case.extended_due_date:
+        case.extended_due_date = deadlines.extended_due_date(
+            case.received_at, paused_days=case.paused_days
+        )
+        case.target_date = case.extended_due_date
+    case.save()
+    event_record(
+        case=case,
+        kind=EventKind.RESUME,
+        actor=actor,
+        note=_("Clock resumed after %(days)d day(s); due %(due)s.")
+        % {"days": pause.days, "due": case.effective_due_date.isoformat()},
+    )
+
+
+@transaction.atomic
+def case_ask_requester(*, case: DsrCase, actor, question: str, pause_reason: str = "") -> DsrCase:
+    """Ask the requester to clarify. The clock stops only if staff give `pause_reason`."""
+    if not question.strip():
+        raise ApplicationError(_("Write the question to the requester."))
+    case = _lock(case)
+    case = _transition(case, S.AWAITING_REQUESTER, actor=actor, note=question.strip())
+    if pause_reason.strip():
+        _start_pause(case, reason=PauseReason.CLARIFICATION, explanation=pause_reason, actor=actor)
+    letter_send(
+        case=case,
+        kind=LetterKind.CLARIFICATION_REQUEST,
+        actor=actor,
+        extra={"explanation": question.strip()},
+    )
+    return case
+
+
+@transaction.atomic
+def case_resume(*, case: DsrCase, actor, note: str = "") -> DsrCase:
+    """The requester answered: back to work, and the clock runs again."""
+    case = _lock(case)
+    _end_pause(case, actor=actor)
+    return _transition(case, S.IN_PROGRESS, actor=actor, note=note.strip())
+
+
+# --- Extension, assignment, notes -----------------------------------------------------------
+
+
+@transaction.atomic
+def case_extend(*, case: DsrCase, actor, reason: str) -> DsrCase:
+    """Extend by two further months (Art. 12(3)): only with a reason, and only while the
+    requester can still be told before the first due date; the notice goes out now."""
+    case = _lock(case)
+    if not case.is_open:
+        raise ApplicationError(_("A closed request cannot be extended."))
+    if case.extended_due_date:
+        raise ApplicationError(_("This request has already been extended."))
+    if not reason.strip():
+        raise ApplicationError(_("An extension needs its reason; the requester is told it."))
+    today = deadlines.local_received_date(timezone.now())
+    if today > case.due_date:
+        raise ApplicationError(
+            _(
+                "The first due date (%(due)s) has passed: an extension must be notified before "
+                "it, so it is no longer possible."
+            )
+            % {"due": case.due_date.isoformat()}
+        )
+    case.extended_due_date = deadlines.extended_due_date(
+        case.received_at, paused_days=case.paused_days
+    )
+    case.target_date = case.extended_due_date
+    case.extension_reason = reason.strip()
+    case.extension_notified_at = timezone.now()
+    case.save()
+    event_record(
+        case=case,
+        kind=EventKind.EXTENSION,
+        actor=actor,
+        note=_("Extended to %(date)s: %(reason)s")
+        % {"date": case.extended_due_date.isoformat(), "reason": case.extension_reason},
+    )
+    letter_send(case=case, kind=LetterKind.EXTENSION, actor=actor)
+    return case
+
+
+@transaction.atomic
+def cases_assign(*, cases: Iterable[DsrCase], assignee, actor) -> int:
+    """Assign open cases to `assignee` (None unassigns); closed cases are left alone."""
+    changed = 0
+    for case in cases:
+        case = _lock(case)
+        if not case.is_open or case.assignee_id == (assignee.pk if assignee else None):
+            continue
+        case.assignee = assignee
+        case.save(update_fields=["assignee", "updated_at"])
+        event_record(
+            case=case,
+            kind=EventKind.ASSIGNMENT,
+            actor=actor,
+            note=(_("Assigned to %(name)s.") % {"name": assignee.get_username()})
+            if assignee
+            else _("Unassigned."),
+        )
+        changed += 1
+    return changed
+
+
+@transaction.atomic
+def case_match_subject(*, case: DsrCase, subject, actor) -> DsrCase:
+    case = _lock(case)
+    case.subject = subject
+    case.save(update_fields=["subject", "updated_at"])
+    event_record(
+        case=case,
+        kind=EventKind.SUBJECT,
+        actor=actor,
+        note=_("Matched to data subject #%(pk)s.") % {"pk": subject.pk},
+    )
+    return case
+
+
+@transaction.atomic
+def case_add_note(*, case: DsrCase, actor, note: str) -> CaseEvent:
+    if not note.strip():
+        raise ApplicationError(_("Write the note."))
+    return event_record(case=case, kind=EventKind.NOTE, actor=actor, note=note.strip())
+
+
+@transaction.atomic
+def case_record_message(*, case: DsrCase, message: str) -> CaseEvent:
+    """The requester adds information (from the status page or a reply)."""
+    if not message.strip():
+        raise ApplicationError(_("Write your message."))
+    if not case.is_open:
+        raise ApplicationError(_("This request is closed."))
+    return event_record(case=case, kind=EventKind.MESSAGE, note=message.strip())
+
+
+# --- Closing --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def case_complete(
+    *,
+    case: DsrCase,
+    actor,
+    outcome: str,
+    partially: bool = False,
+    open_tasks_reason: str = "",
+) -> DsrCase:
+    """Close a case as answered. It becomes partially completed when data was kept under a
+    legal hold or staff say so; it cannot close with open tasks unless staff record why.
+    The completion letter lists what was kept, why and until when."""
+    from dsr.services import fulfilment
+
+    case = _lock(case)
+    if not outcome.strip():
+        raise ApplicationError(_("Describe the outcome; the requester is told it."))
+    open_tasks = list(case.tasks.filter(status__in=fulfilment.OPEN_TASK_STATUS_VALUES))
+    if open_tasks and not open_tasks_reason.strip():
+        raise ApplicationError(
+            _(
+                "%(count)d fulfilment task(s) are still open; finish them or record why the "
+                "request can be answered without them."
+            )
+            % {"count": len(open_tasks)}
+        )
+    retained = fulfilment.case_retained_summary(case)
+    final = S.PARTIALLY_COMPLETED if (partially or retained) else S.COMPLETED
+    case = _transition(
+        case,
+        final,
+        actor=actor,
+        note=outcome.strip(),
+        outcome=outcome.strip(),
+        open_tasks_reason=open_tasks_reason.strip(),
+    )
+    letter_send(
+        case=case,
+        kind=LetterKind.COMPLETION,
+        actor=actor,
+        extra={
+            "retained": retained,
+            "recipients": fulfilment.case_notified_recipients(case),
+        },
+    )
+    return case
+
+
+@transaction.atomic
+def case_refuse(
+    *, case: DsrCase, actor, basis: str, reasons: str, justification: str = ""
+) -> DsrCase:
+    """Refuse, stating the reasons, the right to complain to IMY and to a judicial remedy
+    (the refusal letter always carries both). An Art. 12(5) refusal needs a written
+    justification: the controller bears the burden of proof."""
+    if basis not in RefusalBasis.values:
+        raise ApplicationError(_("Choose the basis of the refusal."))
+    if not reasons.strip():
+        raise ApplicationError(_("State the reasons for the refusal; the requester is told them."))
+    if basis in REFUSAL_BASES_NEEDING_JUSTIFICATION and not justification.strip():
+        raise ApplicationError(
+            _(
+                "A request refused as manifestly unfounded or excessive needs a written "
+                "justification (Art. 12(5))."
+            )
+        )
+    case = _lock(case)
+    case = _transition(
+        case,
+        S.REFUSED,
+        actor=actor,
+        note=reasons.strip(),
+        refusal_basis=basis,
+        refusal_reasons=reasons.strip(),
+        refusal_justification=justification.strip(),
+        identity_status=(
+            IdentityStatus.FAILED
+            if basis == RefusalBasis.IDENTITY_NOT_ESTABLISHED
+            else case.identity_status
+        ),
+    )
+    letter_send(case=case, kind=LetterKind.REFUSAL, actor=actor)
+    return case
+
+
+@transaction.atomic
+def case_withdraw(*, case: DsrCase, actor=None, note: str = "", notify: bool = True) -> DsrCase:
+    """The requester withdrew the request (or staff record that they did)."""
+    case = _lock(case)
+    case = _transition(
+        case, S.WITHDRAWN, actor=actor, note=note.strip() or _("Withdrawn by the requester.")
+    )
+    if notify:
+        letter_send(case=case, kind=LetterKind.WITHDRAWAL, actor=actor)
+    return case
+
+
+# --- Duplicates and unconfirmed requests ----------------------------------------------------
+
+
+def _open_duplicate_of(case: DsrCase) -> DsrCase | None:
+    """An earlier open, verified case of the same right by the same person, if any."""
+    same_person = DsrCase.objects.none()
+    if case.subject_id:
+        same_person = DsrCase.objects.filter(subject_id=case.subject_id)
+    email_hash = case.submission.requester_email_hash
+    if email_hash:
+        same_person = same_person | DsrCase.objects.filter(
+            submission__requester_email_hash=email_hash
+        )
+    return (
+        same_person.filter(
+            right=case.right,
+            identity_status=IdentityStatus.VERIFIED,
+            status__in=[S.IN_PROGRESS, S.AWAITING_REQUESTER],
+            received_at__lte=case.received_at,
+        )
+        .exclude(pk=case.pk)
+        .exclude(submission_id=case.submission_id)
+        .order_by("received_at", "pk")
+        .first()
+    )
+
+
+def _close_as_duplicate(case: DsrCase, *, original: DsrCase, actor) -> DsrCase:
+    case.duplicate_of = original
+    event_record(
+        case=case,
+        kind=EventKind.DUPLICATE,
+        actor=actor,
+        note=_("Same request as %(reference)s, which is open; answered there.")
+        % {"reference": original.reference},
+    )
+    event_record(
+        case=original,
+        kind=EventKind.DUPLICATE,
+        actor=actor,
+        note=_("The requester sent it again as %(reference)s.") % {"reference": case.reference},
+    )
+    case = _transition(
+        case,
+        S.WITHDRAWN,
+        actor=actor,
+        note=_("Duplicate of %(reference)s.") % {"reference": original.reference},
+    )
+    letter_send(
+        case=case,
+        kind=LetterKind.DUPLICATE,
+        actor=actor,
+        extra={"original_reference": original.reference},
+    )
+    return case
+
+
+def cases_unconfirmed_due(now: datetime | None = None):
+    """Self-service cases whose confirmation link was never used within the allowed time."""
+    now = now or timezone.now()
+    return DsrCase.objects.filter(
+        status=S.AWAITING_IDENTITY,
+        identity_status=IdentityStatus.UNVERIFIED,
+        submission__channel=Channel.SELF_SERVICE,
+        received_at__lte=now - settings.DSR_UNCONFIRMED_CLOSE_AFTER,
+        pauses__isnull=True,
+    )
+
+
+@transaction.atomic
+def case_close_unconfirmed(*, case: DsrCase) -> DsrCase | None:
+    """Close one never-confirmed request with a logged reason and a notice. Idempotent: a case
+    that was confirmed or closed meanwhile is left alone (returns None)."""
+    case = _lock(case)
+    if case.status != S.AWAITING_IDENTITY or case.identity_status != IdentityStatus.UNVERIFIED:
+        return None
+    days = settings.DSR_UNCONFIRMED_CLOSE_AFTER.days
+    return case_refuse(
+        case=case,
+        actor=None,
+        basis=RefusalBasis.NOT_CONFIRMED,
+        reasons=_(
+            "The request was not confirmed with the link we emailed, within %(days)d days. "
+            "Without confirmation we cannot be sure the request came from the person whose "
+            "data it concerns. You are welcome to make the request again."
+        )
+        % {"days": days},
+    )
