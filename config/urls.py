@@ -13,5 +13,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # Public pages for data subjects.
     path("privacy/", include("processors.urls")),
+    path("privacy/", include("dsr.public_urls")),
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
 ]

@@ -266,6 +266,44 @@ def verification_send(*, submission: Submission) -> str:
     return token
 
 
+def verification_check(*, token: str) -> VerificationToken:
+    """The link's record if it can still confirm, else VerificationLinkError. Does not use it:
+    opening the page only shows a button, so mail scanners that follow links confirm nothing."""
+    record = (
+        VerificationToken.objects.select_related("submission")
+        .filter(token_hash=_token_hash(token))
+        .first()
+    )
+    if record is None:
+        raise VerificationLinkError(_("This link is not valid."), reason="unknown")
+    if record.used_at is not None:
+        raise VerificationLinkError(
+            _("This link has already been used."), reason="used", submission=record.submission
+        )
+    if record.expires_at <= timezone.now():
+        raise VerificationLinkError(
+            _("This link has expired."), reason="expired", submission=record.submission
+        )
+    return record
+
+
+@transaction.atomic
+def verification_resend(*, token: str) -> bool:
+    """Send a fresh link for an expired or used one, if the request still awaits it.
+
+    Returns False when there is nothing to confirm any more; the page says the same either way
+    about where the link went, so it reveals no address.
+    """
+    record = VerificationToken.objects.filter(token_hash=_token_hash(token)).first()
+    if record is None:
+        raise VerificationLinkError(_("This link is not valid."), reason="unknown")
+    submission = record.submission
+    if not submission.cases.filter(status=S.AWAITING_IDENTITY).exists():
+        return False
+    verification_send(submission=submission)
+    return True
+
+
 @transaction.atomic
 def verification_confirm(*, token: str) -> Submission:
     """Confirm a self-service request by its link: identity verified for every case of it.
