@@ -1,12 +1,17 @@
 """Public pages of the request flow that the emailed links lead to."""
 
+from django.conf import settings
 from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils.translation import get_language
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from dsr.choices import Channel, Right
+from dsr.public_forms import RequestForm
 from dsr.services import cases as case_services
-from dsr.services.cases import VerificationLinkError
+from dsr.services.cases import ReceiptInput, RequestedRight, VerificationLinkError
+from privacy import ratelimit
 
 
 @never_cache
@@ -47,3 +52,59 @@ def verify_resend(request, token: str):
     except VerificationLinkError as error:
         raise Http404 from error
     return render(request, "dsr/public/verify_resent.html", {"sent": sent})
+
+
+# --- Making a request -----------------------------------------------------------------------
+
+
+def _too_many(request):
+    return render(request, "dsr/public/try_later.html", status=429)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def request_form(request):
+    """The request form. Every submission becomes a case, known address or not, and the answer
+    is the same redirect either way: nobody can learn from it who is a customer."""
+    if request.method == "GET":
+        return render(request, "dsr/public/request_form.html", {"form": RequestForm()})
+    per_ip = ratelimit.Limit("request-ip", settings.DSR_REQUEST_LIMIT_PER_IP, 3600)
+    if not ratelimit.hit(per_ip, ratelimit.client_ip(request)):
+        return _too_many(request)
+    form = RequestForm(request.POST)
+    if form.is_bot:
+        return redirect("dsr_public:request_sent")
+    if not form.is_valid():
+        return render(request, "dsr/public/request_form.html", {"form": form})
+    data = form.cleaned_data
+    per_email = ratelimit.Limit("request-email", settings.DSR_REQUEST_LIMIT_PER_EMAIL, 3600)
+    if not ratelimit.hit(per_email, data["email"]):
+        return _too_many(request)
+    rights = []
+    for right in data["rights"]:
+        details = data["details"]
+        if right in (Right.OBJECTION, Right.OBJECTION_MARKETING) and data["objection"]:
+            details = "\n\n".join(part for part in (data["objection"], details) if part)
+        rights.append(
+            RequestedRight(
+                right=right,
+                details=details,
+                rectification_content=data["rectification"] if right == Right.RECTIFICATION else "",
+            )
+        )
+    case_services.submission_receive(
+        data=ReceiptInput(
+            channel=Channel.SELF_SERVICE,
+            rights=rights,
+            requester_email=data["email"],
+            requester_name=data["name"],
+            language=(get_language() or "en")[:2],
+        )
+    )
+    return redirect("dsr_public:request_sent")
+
+
+@never_cache
+@require_safe
+def request_sent(request):
+    return render(request, "dsr/public/request_sent.html")

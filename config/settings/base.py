@@ -91,6 +91,9 @@ def database_from_env(default: str | None) -> dict:
 
 
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+# How many reverse proxies of ours sit in front of the web server (for client addresses in
+# rate limits and the access log); 0 means clients connect directly.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
 # --- Encryption at rest (privacy/crypto.py) -------------------------------------------------
 # Fernet keys, newest first; older keys keep decrypting until `reencrypt_fields` has run.
@@ -247,6 +250,9 @@ DSR_DEADLINE_MONTHS = 1  # Art. 12(3): one month from receipt
 DSR_EXTENSION_MONTHS = 2  # Art. 12(3): by two further months where necessary
 # The company's promise in its policy ("within 30 days"); alerts use the earlier date.
 DSR_RESPONSE_DAYS = env.int("DSR_RESPONSE_DAYS", default=30)
+# Public forms: attempts allowed per hour, per client address and per email address.
+DSR_REQUEST_LIMIT_PER_IP = env.int("DSR_REQUEST_LIMIT_PER_IP", default=20)
+DSR_REQUEST_LIMIT_PER_EMAIL = env.int("DSR_REQUEST_LIMIT_PER_EMAIL", default=5)
 # The emailed confirmation link of a self-service request is valid this long, once.
 DSR_VERIFICATION_LINK_TTL = timedelta(hours=24)
 # Self-service requests never confirmed are closed (with a notice) after this many days.

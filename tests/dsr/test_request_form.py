@@ -1,0 +1,146 @@
+"""The public request form: every submission becomes a case, and the answer never tells
+who is a customer."""
+
+import re
+import statistics
+import time
+
+import pytest
+from django.core.cache import cache
+
+from dsr.choices import CaseStatus
+from dsr.models import DsrCase
+from privacy.models import OutboxEmail
+from tests.factories import ControllerProfileFactory, DataSubjectFactory
+
+pytestmark = pytest.mark.django_db
+
+URL = "/privacy/request/"
+
+
+@pytest.fixture(autouse=True)
+def _setup():
+    cache.clear()
+    ControllerProfileFactory()
+    yield
+    cache.clear()
+
+
+def post(client, **fields):
+    data = {"rights": ["access"], "email": "anna@example.org", "age_confirmed": "on"}
+    data.update(fields)
+    return client.post(URL, data)
+
+
+def test_the_form_is_served(client):
+    response = client.get(URL)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Make a privacy request" in page and 'name="website"' in page
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_a_request_becomes_cases_awaiting_confirmation(client):
+    response = post(client, rights=["access", "erasure"], name="Anna Berg")
+    assert response.status_code == 302 and response["Location"] == "/privacy/request/sent/"
+    cases = list(DsrCase.objects.order_by("pk"))
+    assert [c.right for c in cases] == ["access", "erasure"]
+    assert {c.status for c in cases} == {CaseStatus.AWAITING_IDENTITY}
+    assert cases[0].submission.channel == "self_service"
+    assert OutboxEmail.objects.count() == 1  # the confirmation link, sent by the worker
+
+
+def test_swedish_visitors_get_swedish_cases(client):
+    client.post(
+        URL,
+        {"rights": ["access"], "email": "anna@example.org", "age_confirmed": "on"},
+        HTTP_ACCEPT_LANGUAGE="sv",
+    )
+    assert DsrCase.objects.get().language == "sv"
+
+
+def strip_csrf(html: str) -> str:
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", html)
+
+
+def test_known_and_unknown_addresses_get_identical_answers(client):
+    DataSubjectFactory(email="customer@example.org")
+    answers = []
+    for email in ("customer@example.org", "stranger@example.org"):
+        response = post(client, email=email)
+        followed = client.get(response["Location"])
+        answers.append(
+            (response.status_code, response["Location"], strip_csrf(followed.content.decode()))
+        )
+    assert answers[0] == answers[1]
+    assert DsrCase.objects.count() == 2  # the stranger has a case too
+
+
+def test_known_and_unknown_addresses_take_the_same_time(client):
+    DataSubjectFactory(email="customer@example.org")
+
+    def median_seconds(email: str) -> float:
+        samples = []
+        for n in range(15):
+            cache.clear()
+            start = time.perf_counter()
+            post(client, email=email.replace("@", f"+{n}@") if "stranger" in email else email)
+            samples.append(time.perf_counter() - start)
+        return statistics.median(samples)
+
+    post(client, email="warmup@example.org")
+    known, unknown = median_seconds("customer@example.org"), median_seconds("stranger@example.org")
+    assert abs(known - unknown) / min(known, unknown) < 0.10, (known, unknown)
+
+
+def test_errors_are_shown_next_to_their_fields(client):
+    response = post(client, rights=[], email="not an address", age_confirmed="")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Choose at least one." in page
+    assert "Enter a valid email address" in page
+    assert "16 or over" in page
+    assert 'aria-invalid="true"' in page
+    assert not DsrCase.objects.exists()
+
+
+def test_rectification_needs_its_content(client):
+    response = post(client, rights=["rectification"])
+    assert "Tell us what to correct" in response.content.decode()
+    assert not DsrCase.objects.exists()
+
+
+def test_a_bot_filling_the_hidden_field_gets_the_same_answer_and_no_case(client):
+    response = post(client, website="http://spam.example")
+    assert response.status_code == 302 and response["Location"] == "/privacy/request/sent/"
+    assert not DsrCase.objects.exists()
+
+
+def test_requests_are_limited_per_address(client, settings):
+    settings.DSR_REQUEST_LIMIT_PER_EMAIL = 2
+    assert post(client).status_code == 302
+    assert post(client).status_code == 302
+    too_many = post(client)
+    assert too_many.status_code == 429
+    assert "try again later" in too_many.content.decode().lower()
+    assert post(client, email="other@example.org").status_code == 302
+
+
+def test_requests_are_limited_per_client(client, settings):
+    settings.DSR_REQUEST_LIMIT_PER_IP = 3
+    for n in range(3):
+        assert post(client, email=f"p{n}@example.org").status_code == 302
+    assert post(client, email="p9@example.org").status_code == 429
+    assert DsrCase.objects.count() == 3
+
+
+def test_requester_text_is_never_rendered_unescaped(client):
+    response = post(client, rights=[], name="<script>alert(1)</script>")
+    page = response.content.decode()
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;" in page
+
+
+def test_too_long_text_gets_a_clear_message(client):
+    response = post(client, details="x" * 5001)
+    assert "at most 5000 characters" in response.content.decode()
