@@ -47,6 +47,12 @@ def verify(request, token: str):
 @never_cache
 @require_POST
 def verify_resend(request, token: str):
+    per_ip = ratelimit.Limit("new-link-ip", settings.DSR_REQUEST_LIMIT_PER_IP, 3600)
+    per_link = ratelimit.Limit("new-link", settings.DSR_REQUEST_LIMIT_PER_EMAIL, 3600)
+    if not ratelimit.hit(per_ip, ratelimit.client_ip(request)) or not ratelimit.hit(
+        per_link, token
+    ):
+        return _too_many(request)
     try:
         sent = case_services.verification_resend(token=token)
     except VerificationLinkError as error:

@@ -76,3 +76,15 @@ def test_an_unknown_link_is_not_found(client, token):
 def test_the_pages_speak_swedish(client, token):
     response = client.get(f"/privacy/verify/{token}/", HTTP_ACCEPT_LANGUAGE="sv")
     assert response["Content-Language"] == "sv"
+
+
+def test_new_links_are_rate_limited(client, token, settings):
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.DSR_REQUEST_LIMIT_PER_EMAIL = 2
+    client.post(f"/privacy/verify/{token}/")
+    for _ in range(2):
+        assert client.post(f"/privacy/verify/{token}/new-link/").status_code == 200
+    assert client.post(f"/privacy/verify/{token}/new-link/").status_code == 429
+    cache.clear()
