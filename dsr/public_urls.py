@@ -5,6 +5,10 @@ from dsr import public_views
 app_name = "dsr_public"
 
 urlpatterns = [
+    path("", public_views.home, name="home"),
+    path("policy/", public_views.policy, name="policy"),
+    path("policy/<str:version>/", public_views.policy, name="policy_version"),
+    path("policy/<str:version>/changes/", public_views.policy_changes, name="policy_changes"),
     path("request/", public_views.request_form, name="request"),
     path("request/sent/", public_views.request_sent, name="request_sent"),
     path("verify/<str:token>/", public_views.verify, name="verify"),

@@ -4,14 +4,17 @@ from django.conf import settings
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language
-from django.views.decorators.cache import never_cache
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from dsr.choices import Channel, Right
 from dsr.public_forms import RequestForm
 from dsr.services import cases as case_services
 from dsr.services.cases import ReceiptInput, RequestedRight, VerificationLinkError
-from privacy import ratelimit
+from privacy import policy_diff, ratelimit
+from privacy import selectors as privacy_selectors
+from processors import selectors as processor_selectors
 
 
 @never_cache
@@ -114,3 +117,101 @@ def request_form(request):
 @require_safe
 def request_sent(request):
     return render(request, "dsr/public/request_sent.html")
+
+
+# --- What we do, and the policy -------------------------------------------------------------
+
+PLAIN_BASES = {
+    "consent": _("your consent"),
+    "contract": _("to fulfil a contract with you or your organisation"),
+    "legal_obligation": _("because the law requires it"),
+    "vital_interests": _("to protect someone's life"),
+    "public_task": _("a task in the public interest"),
+    "legitimate_interests": _("our legitimate interests, weighed against yours"),
+}
+
+
+def _language() -> str:
+    return (get_language() or "en")[:2]
+
+
+@require_safe
+@cache_control(private=True, max_age=300)
+def home(request):
+    """What the company does with personal data, the rights, and how to use them."""
+    activities = [
+        {
+            "name": activity.name,
+            "purpose": activity.purpose,
+            "bases": [PLAIN_BASES[basis.value] for basis in activity.legal_bases],
+            "categories": [c.name for c in activity.data_categories.all()],
+            "retention": activity.retention_rule.period_text if activity.retention_rule else "",
+        }
+        for activity in privacy_selectors.public_processing_summary()
+    ]
+    transfers = [
+        {
+            "country": processor_selectors.country_name(t.destination),
+            "importer": t.importer.name,
+            "mechanism": t.get_mechanism_display(),
+        }
+        for t in processor_selectors.transfers_public()
+    ]
+    policy = privacy_selectors.policy_current(_language()) or privacy_selectors.policy_current("en")
+    return render(
+        request,
+        "dsr/public/home.html",
+        {"activities": activities, "transfers": transfers, "policy": policy},
+    )
+
+
+def _policy_or_404(version: str | None):
+    language = _language()
+    versions = privacy_selectors.policy_versions_published(language)
+    fallback = False
+    if not versions.exists():
+        versions, fallback = privacy_selectors.policy_versions_published("en"), True
+    if version is None:
+        policy = privacy_selectors.policy_current(versions.first().language) if versions else None
+    else:
+        policy = versions.filter(version=version).first()
+    if policy is None:
+        raise Http404
+    return policy, list(versions), fallback
+
+
+@require_safe
+@cache_control(private=True, max_age=300)
+def policy(request, version: str | None = None):
+    """The policy in force (or an earlier version), with the list of versions."""
+    current, versions, fallback = _policy_or_404(version)
+    return render(
+        request,
+        "dsr/public/policy.html",
+        {
+            "policy": current,
+            "versions": versions,
+            "fallback": fallback,
+            "previous": privacy_selectors.policy_version_previous(current),
+        },
+    )
+
+
+@require_safe
+@cache_control(private=True, max_age=300)
+def policy_changes(request, version: str):
+    """What changed in `version` against the one it replaced."""
+    current, _versions, fallback = _policy_or_404(version)
+    previous = privacy_selectors.policy_version_previous(current)
+    if previous is None:
+        raise Http404
+    return render(
+        request,
+        "dsr/public/policy_changes.html",
+        {
+            "policy": current,
+            "previous": previous,
+            "fallback": fallback,
+            "paragraphs": policy_diff.compare(previous.body, current.body),
+        },
+    )

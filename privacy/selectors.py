@@ -102,3 +102,29 @@ def outbox_due_ids(*, limit: int) -> list[int]:
         .order_by("next_attempt_at")
         .values_list("pk", flat=True)[:limit]
     )
+
+
+def policy_versions_published(language: str) -> QuerySet[PolicyVersion]:
+    """Published versions in `language`, newest first."""
+    return PolicyVersion.objects.filter(language=language, published_at__isnull=False).order_by(
+        "-effective_date", "-published_at"
+    )
+
+
+def policy_version_previous(version: PolicyVersion) -> PolicyVersion | None:
+    """The published version in the same language that `version` replaced."""
+    return (
+        policy_versions_published(version.language)
+        .filter(effective_date__lt=version.effective_date)
+        .first()
+    )
+
+
+def public_processing_summary() -> list[ProcessingActivity]:
+    """What the company does with personal data as controller, for the public home page."""
+    return list(
+        ProcessingActivity.objects.filter(is_active=True, role="controller")
+        .select_related("retention_rule")
+        .prefetch_related("data_categories")
+        .order_by("name")
+    )

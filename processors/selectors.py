@@ -136,3 +136,12 @@ def public_subprocessor_list(*, language: str) -> tuple[list[dict], datetime | N
         default=None,
     )
     return rows, last_updated
+
+
+def transfers_public():
+    """Active third-country transfers, for the public pages: where data goes and on what basis."""
+    return (
+        Transfer.objects.filter(is_active=True)
+        .select_related("importer", "destination")
+        .order_by("destination__name", "importer__name")
+    )
