@@ -19,7 +19,7 @@ from privacy.admin_tools import (
     call_service,
     review_due_filter,
 )
-from privacy.choices import SubjectCategory, WorkerCheckOrigin
+from privacy.choices import OutboxStatus, SubjectCategory, WorkerCheckOrigin
 from privacy.identifiers import normalise_email
 from privacy.models import (
     ConsentRecord,
@@ -27,6 +27,7 @@ from privacy.models import (
     DataCategory,
     DataSubject,
     Organisation,
+    OutboxEmail,
     PolicyVersion,
     ProcessingActivity,
     RetentionRule,
@@ -513,6 +514,52 @@ class ConsentRecordAdmin(admin.ModelAdmin):
 
 
 # --- System status --------------------------------------------------------------------------
+
+
+@admin.register(OutboxEmail)
+class OutboxEmailAdmin(admin.ModelAdmin):
+    """Every email the portal sends, and what became of it; failures are kept in view."""
+
+    list_display = ("reference", "subject", "status", "attempts", "created_at", "sent_at")
+    list_filter = ("status",)
+    search_fields = ("reference",)
+    readonly_fields = (
+        "reference",
+        "to",
+        "subject",
+        "status",
+        "attempts",
+        "created_at",
+        "next_attempt_at",
+        "sent_at",
+        "last_error",
+        "headers",
+        "body_text",
+    )
+    fields = readonly_fields
+    actions = ("send_again",)
+    show_full_result_count = False
+    paginator = EstimatedCountPaginator
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description=_("Send the failed emails again"), permissions=["view"])
+    def send_again(self, request, queryset):
+        failed = list(queryset.filter(status=OutboxStatus.FAILED))
+        for email in failed:
+            services.outbox_retry(email=email)
+        self.message_user(
+            request,
+            _("%(count)d email(s) queued again.") % {"count": len(failed)},
+            messages.SUCCESS if failed else messages.WARNING,
+        )
 
 
 @admin.register(WorkerCheck)

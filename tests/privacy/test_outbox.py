@@ -114,3 +114,20 @@ def test_contents_are_encrypted_at_rest():
         )
         stored = " ".join(cursor.fetchone())
     assert "anna" not in stored.lower() and "DSR-1" not in stored
+
+
+def test_failed_emails_are_visible_in_the_admin_and_can_be_sent_again(admin_client, smtp_sink):
+    email = enqueue(reference="DSR-2026-000007")
+    smtp_sink.refuse_with = "550 5.1.1 No such user"
+    send_outbox_email(email.pk)
+    smtp_sink.refuse_with = None
+
+    page = admin_client.get("/admin/privacy/outboxemail/?status=failed").content.decode()
+    assert "DSR-2026-000007" in page and "Failed permanently" in page
+    assert admin_client.get(f"/admin/privacy/outboxemail/{email.pk}/change/").status_code == 200
+
+    admin_client.post(
+        "/admin/privacy/outboxemail/",
+        {"action": "send_again", "_selected_action": [email.pk]},
+    )
+    assert OutboxEmail.objects.get().status == "pending"
