@@ -3,6 +3,7 @@ import logging
 from celery import shared_task
 
 from dsr.services import cases as case_services
+from dsr.services import fulfilment
 
 logger = logging.getLogger(__name__)
 
@@ -18,3 +19,38 @@ def close_unconfirmed_cases() -> int:
             closed += 1
             logger.info("closed unconfirmed case %s", case.pk)
     return closed
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    autoretry_for=(fulfilment.TaskRetryableError,),
+    retry_backoff=30,
+    retry_backoff_max=1800,
+    retry_jitter=True,
+    max_retries=5,
+    soft_time_limit=240,
+    time_limit=300,
+)
+def run_case_task(self, task_id: int) -> str:
+    """Run one fulfilment task's connector (dsr.services.fulfilment.task_run).
+
+    Idempotent, hence acks_late: the service claims the task before running it, so a redelivered
+    or duplicate message does nothing. Only transient errors are retried, with exponential
+    backoff (up to 30 s, 1, 2, 4, 8 minutes, jittered); the task shows the error meanwhile,
+    and staff can retry it from the admin after the last attempt."""
+    outcome = fulfilment.task_run(task_id=task_id)
+    logger.info("case task %s: %s (delivery %s)", task_id, outcome, self.request.retries)
+    return outcome
+
+
+@shared_task(soft_time_limit=50, time_limit=60)
+def sweep_pending_case_tasks() -> int:
+    """Sweeper: queue automatic tasks no worker picked up (the broker was down when the case
+    was verified, or a worker died mid-run). Safe to run twice: running claims each task."""
+    due = fulfilment.tasks_pending_unqueued(limit=500)
+    for task_id in due:
+        run_case_task.delay(task_id)
+    if due:
+        logger.info("case task sweep queued %s task(s)", len(due))
+    return len(due)
