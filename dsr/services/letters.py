@@ -8,7 +8,8 @@ from django.utils.translation import gettext as _
 
 from dsr import letters
 from dsr.choices import EventKind, LetterKind
-from dsr.models import CaseEvent, CaseTask, DsrCase, Letter
+from dsr.models import CaseEvent, CaseTask, DsrCase, Letter, LetterTemplate
+from privacy.choices import Language
 from privacy.errors import ApplicationError
 from privacy.services import outbox_enqueue
 
@@ -67,3 +68,36 @@ def letter_require_template_ok(*, kind: str, subject: str, body: str) -> None:
     problems = letters.validate_template(kind, subject, body)
     if problems:
         raise ApplicationError(" ".join(problems))
+
+
+@transaction.atomic
+def letter_template_save(
+    *, kind: str, language: str, subject: str, body: str, actor=None
+) -> LetterTemplate:
+    """Store staff's wording of a letter in one language (replacing an earlier edit), used for
+    every letter of that kind from now on. Letters already written keep their text.
+
+    Raises ApplicationError for an unknown kind or language, or a template that does not parse
+    or does not show a placeholder the law requires (dsr.letters.validate_template).
+    """
+    if kind not in LetterKind.values:
+        raise ApplicationError(_("Unknown kind of letter: %(kind)s") % {"kind": kind})
+    if language not in Language.values:
+        raise ApplicationError(_("Unknown language: %(language)s") % {"language": language})
+    subject = " ".join(subject.split())
+    body = body.replace("\r\n", "\n").strip() + "\n"
+    if not subject or not body.strip():
+        raise ApplicationError(_("A letter needs a subject and a body."))
+    letter_require_template_ok(kind=kind, subject=subject, body=body)
+    template, _created = LetterTemplate.objects.update_or_create(
+        kind=kind,
+        language=language,
+        defaults={"subject": subject, "body": body, "updated_by": actor},
+    )
+    return template
+
+
+@transaction.atomic
+def letter_template_reset(*, template: LetterTemplate) -> None:
+    """Drop staff's wording, so the shipped default file applies again."""
+    LetterTemplate.objects.filter(pk=template.pk).delete()

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from dsr import staff_views
+
+app_name = "dsr_staff"
+
+urlpatterns = [
+    path("letters/<int:pk>.pdf", staff_views.letter_pdf, name="letter_pdf"),
+]
