@@ -1,0 +1,167 @@
+"""Reads about cases that span relations: the team's queue, deadlines, a case's page.
+
+"Today" is the local date where the controller is (dsr.deadlines), not the server's UTC date:
+a case due today in Stockholm is not overdue at 00:30 Stockholm time.
+"""
+
+from datetime import date, timedelta
+
+from django.db.models import (
+    DateField,
+    Exists,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+)
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from dsr import deadlines
+from dsr.choices import FINAL_STATUSES, OPEN_TASK_STATUSES
+from dsr.models import CaseEvent, CasePause, CaseTask, DsrCase, Letter
+
+# The same predicate as the partial index dsr_case_open_target_idx, so the planner can use it.
+_FINAL = sorted(FINAL_STATUSES)
+
+
+class DaysUntil(Func):
+    """Whole days from the second date to the first (PostgreSQL: date - date is an integer)."""
+
+    arg_joiner = " - "
+    template = "(%(expressions)s)"
+    output_field = IntegerField()
+
+
+def local_today() -> date:
+    return deadlines.local_received_date(timezone.now())
+
+
+def _cases(queryset: QuerySet[DsrCase] | None) -> QuerySet[DsrCase]:
+    return DsrCase.objects.all() if queryset is None else queryset
+
+
+def _effective_due() -> Coalesce:
+    return Coalesce(F("extended_due_date"), F("due_date"), output_field=DateField())
+
+
+def cases_open(queryset: QuerySet[DsrCase] | None = None) -> QuerySet[DsrCase]:
+    """Cases not yet completed, refused or withdrawn."""
+    return _cases(queryset).exclude(status__in=_FINAL)
+
+
+def cases_queue(
+    queryset: QuerySet[DsrCase] | None = None, *, today: date | None = None
+) -> QuerySet[DsrCase]:
+    """Cases with what the queue shows, in one query: submission, subject and assignee joined;
+    `effective_due` (the extended date once extended), `days_left` (to the target date, the
+    date the team works to), `legal_days_left` (to `effective_due`) and `clock_paused`."""
+    today = today or local_today()
+    running_pause = CasePause.objects.filter(case=OuterRef("pk"), ended_at__isnull=True)
+    return (
+        _cases(queryset)
+        .select_related("submission", "subject", "assignee")
+        .annotate(
+            effective_due=_effective_due(),
+            days_left=DaysUntil(F("target_date"), Value(today, output_field=DateField())),
+            legal_days_left=DaysUntil(_effective_due(), Value(today, output_field=DateField())),
+            clock_paused=Exists(running_pause),
+        )
+    )
+
+
+def cases_overdue(
+    queryset: QuerySet[DsrCase] | None = None, *, today: date | None = None
+) -> QuerySet[DsrCase]:
+    """Open cases whose legal due date (the extended one once extended) has passed."""
+    today = today or local_today()
+    return cases_open(queryset).filter(
+        Q(extended_due_date__isnull=True, due_date__lt=today) | Q(extended_due_date__lt=today)
+    )
+
+
+def cases_past_target(
+    queryset: QuerySet[DsrCase] | None = None, *, today: date | None = None
+) -> QuerySet[DsrCase]:
+    """Open cases late on our own promise: the target date has passed (overdue ones too)."""
+    today = today or local_today()
+    return cases_open(queryset).filter(target_date__lt=today)
+
+
+def cases_due_within(
+    days: int, queryset: QuerySet[DsrCase] | None = None, *, today: date | None = None
+) -> QuerySet[DsrCase]:
+    """Open cases legally due between today and `days` days from now (not yet overdue)."""
+    today = today or local_today()
+    return (
+        cases_open(queryset)
+        .alias(effective_due_on=_effective_due())
+        .filter(effective_due_on__gte=today, effective_due_on__lte=today + timedelta(days=days))
+    )
+
+
+def cases_target_within(
+    days: int, queryset: QuerySet[DsrCase] | None = None, *, today: date | None = None
+) -> QuerySet[DsrCase]:
+    """Open cases whose target date falls between today and `days` days from now."""
+    today = today or local_today()
+    return cases_open(queryset).filter(
+        target_date__gte=today, target_date__lte=today + timedelta(days=days)
+    )
+
+
+def cases_unassigned(queryset: QuerySet[DsrCase] | None = None) -> QuerySet[DsrCase]:
+    return cases_open(queryset).filter(assignee__isnull=True)
+
+
+def cases_assigned_to(user, queryset: QuerySet[DsrCase] | None = None) -> QuerySet[DsrCase]:
+    return _cases(queryset).filter(assignee=user)
+
+
+def cases_by_email_hash(
+    email_hash: str, queryset: QuerySet[DsrCase] | None = None
+) -> QuerySet[DsrCase]:
+    """Cases whose requester wrote from the address with this keyed hash (privacy.crypto)."""
+    return _cases(queryset).filter(submission__requester_email_hash=email_hash)
+
+
+# --- One case's page ------------------------------------------------------------------------
+
+
+def case_linked(case: DsrCase) -> list[DsrCase]:
+    """The other cases of the same submission (one letter, several rights)."""
+    return list(
+        DsrCase.objects.filter(submission_id=case.submission_id).exclude(pk=case.pk).order_by("pk")
+    )
+
+
+def case_timeline(case: DsrCase) -> QuerySet[CaseEvent]:
+    """Every event of the case, oldest first."""
+    return CaseEvent.objects.filter(case=case).select_related("actor").order_by("at", "pk")
+
+
+def case_tasks(case: DsrCase) -> QuerySet[CaseTask]:
+    return (
+        CaseTask.objects.filter(case=case)
+        .select_related("system", "recipient", "completed_by")
+        .order_by("pk")
+    )
+
+
+def case_open_task_count(case: DsrCase) -> int:
+    return CaseTask.objects.filter(case=case, status__in=sorted(OPEN_TASK_STATUSES)).count()
+
+
+def case_letters(case: DsrCase) -> QuerySet[Letter]:
+    return (
+        Letter.objects.filter(case=case)
+        .select_related("outbox", "created_by")
+        .order_by("created_at", "pk")
+    )
+
+
+def case_running_pause(case: DsrCase) -> CasePause | None:
+    return CasePause.objects.filter(case=case, ended_at__isnull=True).first()
