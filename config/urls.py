@@ -10,9 +10,12 @@ urlpatterns = [
     # Staff-only documents built from the register (the Art. 30 record); before the admin's
     # catch-all so that /admin/register/... is ours.
     path("admin/register/", include("processors.staff_urls")),
+    path("admin/dsr-documents/", include("dsr.staff_urls")),
     path("admin/", admin.site.urls),
     # Public pages for data subjects.
     path("privacy/", include("processors.urls")),
     path("privacy/", include("dsr.public_urls")),
-    path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
+    # Signed callbacks from systems that fulfil requests (webhook connectors).
+    path("dsr/", include("dsr.urls")),
+    path("", RedirectView.as_view(pattern_name="dsr_public:home", permanent=False)),
 ]

@@ -4,4 +4,4 @@ from django.utils.translation import gettext_lazy as _
 
 class DsrConfig(AppConfig):
     name = "dsr"
-    verbose_name = _("Data subject requests")
+    verbose_name = _("Requests")

@@ -140,7 +140,7 @@ OPEN_TASK_STATUSES = frozenset(
 
 
 class ConnectorKind(models.TextChoices):
-    POSTGRESQL = "postgresql", _("PostgreSQL database")
+    POSTGRESQL = "postgresql", _("SQL database (PostgreSQL or SQLite)")
     WEBHOOK = "webhook", _("Webhook (signed HTTP)")
     MANUAL = "manual", _("Manual task for a named owner")
 

@@ -344,7 +344,10 @@ class SystemConnector(TimeStampedModel):
     dsn = EncryptedTextField(
         _("connection string"),
         blank=True,
-        help_text=_("postgresql://user:password@host:5432/database (stored encrypted)."),
+        help_text=_(
+            "postgresql://user:password@host:5432/database, or sqlite:////path/to/file.sqlite3 "
+            "(stored encrypted)."
+        ),
     )
     # Webhook.
     webhook_url = models.URLField(_("webhook URL"), blank=True)
@@ -394,8 +397,10 @@ class SystemConnector(TimeStampedModel):
 class ConnectorQuery(TimeStampedModel):
     """Parameterised SQL for one operation on one category of data in a PostgreSQL system.
 
-    Parameters: %(email)s (primary address), %(emails)s (every address, as an array),
-    %(reference)s (the case), %(rectification)s (JSON of corrections). A find or export query
+    Parameters: %(email)s (primary address), %(emails)s (every address, as an array: write
+    `= ANY(%(emails)s)`), %(reference)s (the case), %(rectification)s (JSON of corrections).
+    The same SQL runs on SQLite, where the connector rewrites `= ANY(...)` to `IN (SELECT value
+    FROM json_each(...))` (see dsr.connectors.postgresql). A find or export query
     returns rows; other operations return the affected rows' count (or rows, which are counted).
     A restrict query may return a column `retention_start`, from which the retention rule
     computes until when the data is kept.

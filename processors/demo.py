@@ -26,6 +26,7 @@ from processors.choices import (
     TiaOutcome,
     TransferMechanism,
 )
+from processors.countries import seed_countries
 from processors.models import Country, Processor, ProcessorAgreement, SubprocessorChange, Transfer
 from processors.services import (
     processor_register,
@@ -63,6 +64,8 @@ def _link(processor: Processor, *, activities=(), systems=()) -> None:
 
 
 def seed(stdout) -> None:
+    if not Country.objects.exists():  # emptied by a flush; the migration normally fills it
+        seed_countries(Country)
     today = timezone.localdate()
     categories = {c.name: c for c in DataCategory.objects.all()}
 
@@ -83,6 +86,8 @@ def seed(stdout) -> None:
         public_purpose_sv="Molndrift av plattformen och dess data inom EU (Stockholmsregionen)",
         website="https://aws.amazon.com",
         privacy_policy_url="https://aws.amazon.com/privacy/",
+        # Demo address (reserved domain): Art. 19 notices to AWS go out by email.
+        privacy_contact="privacy-notices@aws.example",
         data_categories=cats(
             register.CAT_CONTACT,
             register.CAT_ACCOUNT,
@@ -254,6 +259,7 @@ def seed(stdout) -> None:
         listed_publicly=False,
         website="https://stripe.com",
         privacy_policy_url="https://stripe.com/privacy",
+        privacy_contact="Stripe's privacy request form (stripe.com/privacy), by hand",
         data_categories=cats(register.CAT_CONTACT, register.CAT_INVOICES),
     )
     if created:

@@ -173,7 +173,12 @@ class ConsentRecordFactory(factory.django.DjangoModelFactory):
 
 
 def country(code: str) -> processor_models.Country:
-    """A country from the seeded list (the migration loads every ISO country)."""
+    """A country from the seeded list. The migration loads every ISO country; a transactional
+    test's flush empties the table, so it is loaded again when missing."""
+    if not processor_models.Country.objects.exists():
+        from processors.countries import seed_countries
+
+        seed_countries(processor_models.Country)
     return processor_models.Country.objects.get(code=code)
 
 

@@ -156,7 +156,8 @@ SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 
 # --- Celery ---------------------------------------------------------------------------------
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+# Default: kombu's filesystem transport in folders under VAR_DIR (the host is only a name).
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://localhost/")
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_ENABLE_UTC = True
 # JSON only: task arguments are ids and plain values, never pickled objects or personal data.
@@ -220,6 +221,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(seconds=WORKER_HEARTBEAT_SECONDS),
         "options": {"expires": WORKER_HEARTBEAT_SECONDS},
     },
+    "dsr-sweep-pending-tasks": {
+        "task": "dsr.tasks.sweep_pending_case_tasks",
+        "schedule": timedelta(minutes=2),
+        "options": {"expires": 120},
+    },
 }
 
 
@@ -257,6 +263,9 @@ DSR_REQUEST_LIMIT_PER_EMAIL = env.int("DSR_REQUEST_LIMIT_PER_EMAIL", default=5)
 DSR_VERIFICATION_LINK_TTL = timedelta(hours=24)
 # Self-service requests never confirmed are closed (with a notice) after this many days.
 DSR_UNCONFIRMED_CLOSE_AFTER = timedelta(days=env.int("DSR_UNCONFIRMED_CLOSE_DAYS", default=14))
+# The demo's copy of the reference platform's database (dsr/demo_platform.py), which the demo
+# connectors reach: empty means the SQLite file VAR_DIR/demo-platform.sqlite3 (make run).
+DEMO_PLATFORM_DATABASE_URL = env.str("DEMO_PLATFORM_DATABASE_URL", default="")
 
 # --- Logging --------------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

@@ -507,6 +507,14 @@ def case_ask_requester(*, case: DsrCase, actor, question: str, pause_reason: str
 def case_resume(*, case: DsrCase, actor, note: str = "") -> DsrCase:
     """The requester answered: back to work, and the clock runs again."""
     case = _lock(case)
+    if case.status != S.AWAITING_REQUESTER:
+        raise ApplicationError(
+            _(
+                "Request %(reference)s is not waiting for the requester; an identity check is "
+                "finished by verifying the identity."
+            )
+            % {"reference": case.reference}
+        )
     _end_pause(case, actor=actor)
     return _transition(case, S.IN_PROGRESS, actor=actor, note=note.strip())
 
@@ -576,14 +584,52 @@ def cases_assign(*, cases: Iterable[DsrCase], assignee, actor) -> int:
 
 @transaction.atomic
 def case_match_subject(*, case: DsrCase, subject, actor) -> DsrCase:
+    """Link the case to the data subject it is about, or unlink it (subject None)."""
     case = _lock(case)
+    if case.subject_id == (subject.pk if subject else None):
+        return case
     case.subject = subject
     case.save(update_fields=["subject", "updated_at"])
     event_record(
         case=case,
         kind=EventKind.SUBJECT,
         actor=actor,
-        note=_("Matched to data subject #%(pk)s.") % {"pk": subject.pk},
+        note=(_("Matched to data subject #%(pk)s.") % {"pk": subject.pk})
+        if subject
+        else _("No longer matched to a data subject."),
+    )
+    return case
+
+
+@transaction.atomic
+def case_update_request(
+    *, case: DsrCase, actor, details: str, rectification_content: str, language: str
+) -> DsrCase:
+    """Staff correct what the requester asked (a misread letter, a call's notes); the timeline
+    records that it changed. Closed cases keep what they were answered on."""
+    case = _lock(case)
+    if not case.is_open:
+        raise ApplicationError(_("A closed request keeps the details it was answered on."))
+    changed = [
+        str(label)
+        for label, old, new in (
+            (_("details"), case.details, details),
+            (_("what to correct"), case.rectification_content, rectification_content),
+            (_("language"), case.language, language),
+        )
+        if old != new
+    ]
+    if not changed:
+        return case
+    case.details = details
+    case.rectification_content = rectification_content
+    case.language = language
+    case.save(update_fields=["details", "rectification_content", "language", "updated_at"])
+    event_record(
+        case=case,
+        kind=EventKind.NOTE,
+        actor=actor,
+        note=_("Request edited: %(fields)s.") % {"fields": ", ".join(changed)},
     )
     return case
 
