@@ -119,6 +119,7 @@ def _transition(case: DsrCase, to: str, *, actor=None, note: str = "", **fields)
     if to in FINAL_STATUSES:
         case.closed_at = timezone.now()
         _end_pause(case, actor=actor)
+        _close_open_tasks(case, actor=actor)
     case.save()
     event_record(
         case=case,
@@ -129,6 +130,26 @@ def _transition(case: DsrCase, to: str, *, actor=None, note: str = "", **fields)
         to_status=to,
     )
     return case
+
+
+def _close_open_tasks(case: DsrCase, *, actor) -> None:
+    """A closed case needs nothing more from its systems: open tasks become "not needed"
+    (case_complete has already required a recorded reason for them)."""
+    from dsr.choices import OPEN_TASK_STATUSES, TaskStatus
+
+    still_open = list(case.tasks.filter(status__in=sorted(OPEN_TASK_STATUSES)))
+    if not still_open:
+        return
+    case.tasks.filter(pk__in=[t.pk for t in still_open]).update(
+        status=TaskStatus.SKIPPED, updated_at=timezone.now()
+    )
+    event_record(
+        case=case,
+        kind=EventKind.TASK,
+        actor=actor,
+        note=_("Closed with the case, not needed: %(tasks)s.")
+        % {"tasks": ", ".join(str(t.system or t.recipient) for t in still_open)},
+    )
 
 
 # --- Receipt --------------------------------------------------------------------------------
