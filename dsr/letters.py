@@ -254,7 +254,7 @@ def case_context(case: DsrCase, extra: dict | None = None) -> dict:
         "explanation": "",
         "verification_url": "",
         "verification_valid_hours": _link_hours(),
-        "status_url": "",
+        "status_url": case.submission.status_url,
         "recipients": [],
         "original_reference": "",
     }

@@ -63,6 +63,10 @@ class Submission(TimeStampedModel):
     requester_email_hash = models.CharField(
         max_length=64, blank=True, db_index=True, editable=False
     )
+    # The unguessable link to the public status page: kept encrypted so every letter can carry
+    # it, and as a hash so that a visit finds the submission without decrypting anything.
+    status_token = EncryptedTextField(blank=True, editable=False)
+    status_token_hash = models.CharField(max_length=64, blank=True, editable=False)
     requester_phone = EncryptedTextField(_("requester's phone"), blank=True)
     requester_address = EncryptedTextField(_("requester's postal address"), blank=True)
     message = EncryptedTextField(
@@ -83,6 +87,19 @@ class Submission(TimeStampedModel):
         verbose_name = _("submission")
         verbose_name_plural = _("submissions")
         ordering = ["-received_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["status_token_hash"],
+                condition=~Q(status_token_hash=""),
+                name="dsr_submission_status_token_unique",
+            ),
+        ]
+
+    @property
+    def status_url(self) -> str:
+        if not self.status_token:
+            return ""
+        return f"{settings.SITE_URL}/privacy/status/{self.status_token}/"
 
     def __str__(self) -> str:
         references = ", ".join(case.reference for case in self.cases.all())

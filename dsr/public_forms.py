@@ -99,3 +99,12 @@ class RequestForm(forms.Form):
     @property
     def is_bot(self) -> bool:
         return bool(self.data.get("website"))
+
+
+class MessageForm(forms.Form):
+    message = forms.CharField(
+        label=_("Add information to your request"),
+        max_length=TEXT_LIMIT,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        validators=[_no_control_characters],
+    )

@@ -11,6 +11,7 @@ urlpatterns = [
     path("policy/<str:version>/changes/", public_views.policy_changes, name="policy_changes"),
     path("request/", public_views.request_form, name="request"),
     path("request/sent/", public_views.request_sent, name="request_sent"),
+    path("status/<str:token>/", public_views.status, name="status"),
     path("verify/<str:token>/", public_views.verify, name="verify"),
     path("verify/<str:token>/new-link/", public_views.verify_resend, name="verify_resend"),
 ]

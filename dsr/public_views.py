@@ -1,6 +1,7 @@
 """Public pages of the request flow that the emailed links lead to."""
 
 from django.conf import settings
+from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language
@@ -8,12 +9,13 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from dsr.choices import Channel, Right
-from dsr.public_forms import RequestForm
+from dsr.choices import CaseStatus, Channel, EventKind, Right
+from dsr.public_forms import MessageForm, RequestForm
 from dsr.services import cases as case_services
 from dsr.services.cases import ReceiptInput, RequestedRight, VerificationLinkError
 from privacy import policy_diff, ratelimit
 from privacy import selectors as privacy_selectors
+from privacy.errors import ApplicationError
 from processors import selectors as processor_selectors
 
 
@@ -214,4 +216,78 @@ def policy_changes(request, version: str):
             "fallback": fallback,
             "paragraphs": policy_diff.compare(previous.body, current.body),
         },
+    )
+
+
+# --- Following a request --------------------------------------------------------------------
+
+PUBLIC_STEPS = {
+    CaseStatus.RECEIVED: _("We have received your request."),
+    CaseStatus.AWAITING_IDENTITY: _(
+        "We are waiting for you to confirm the request or who you are."
+    ),
+    CaseStatus.IN_PROGRESS: _("We are working on your request."),
+    CaseStatus.AWAITING_REQUESTER: _(
+        "We have asked you a question. Please answer so that we can continue."
+    ),
+    CaseStatus.COMPLETED: _("Completed."),
+    CaseStatus.PARTIALLY_COMPLETED: _(
+        "Completed in part: some data is kept because the law requires it."
+    ),
+    CaseStatus.REFUSED: _(
+        "We could not act on the request. Our letter explains why and what you can do."
+    ),
+    CaseStatus.WITHDRAWN: _("Withdrawn."),
+}
+
+
+def _submission_or_404(token: str):
+    submission = case_services.submission_by_status_token(token)
+    if submission is None:
+        raise Http404
+    return submission
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def status(request, token: str):
+    """Where a request stands, the letters about it, and what the requester can do."""
+    submission = _submission_or_404(token)
+    cases = list(submission.cases.order_by("pk"))
+    message_form = MessageForm(request.POST if request.POST.get("action") == "message" else None)
+    if request.method == "POST":
+        action = request.POST.get("action")
+        case = next((c for c in cases if str(c.public_id) == request.POST.get("case")), None)
+        if case is None:
+            raise Http404
+        try:
+            if action == "withdraw":
+                case_services.case_withdraw(case=case, note=_("Withdrawn on the status page."))
+                messages.success(
+                    request,
+                    _("Your request %(reference)s is withdrawn.") % {"reference": case.reference},
+                )
+                return redirect("dsr_public:status", token=token)
+            if action == "message" and message_form.is_valid():
+                case_services.case_record_message(
+                    case=case, message=message_form.cleaned_data["message"]
+                )
+                messages.success(request, _("Thank you: we have received your message."))
+                return redirect("dsr_public:status", token=token)
+        except ApplicationError as error:
+            messages.error(request, error.message)
+            return redirect("dsr_public:status", token=token)
+    rows = [
+        {
+            "case": case,
+            "step": PUBLIC_STEPS[case.status],
+            "letters": list(case.letters.order_by("created_at")),
+            "messages": list(case.events.filter(kind=EventKind.MESSAGE).order_by("at")),
+        }
+        for case in cases
+    ]
+    return render(
+        request,
+        "dsr/public/status.html",
+        {"submission": submission, "rows": rows, "message_form": message_form, "token": token},
     )

@@ -5,7 +5,7 @@ broker traffic away from a developer's running worker.
 """
 
 from .base import *  # noqa: F403
-from .base import FIELD_ENCRYPTION_KEYS, IDENTIFIER_HASH_KEY, database_from_env, env
+from .base import FIELD_ENCRYPTION_KEYS, IDENTIFIER_HASH_KEY, LOGGING, database_from_env, env
 
 DEBUG = False
 SECRET_KEY = env.str("SECRET_KEY", default="django-insecure-test-key-used-only-by-the-test-suite")
@@ -44,3 +44,6 @@ STORAGES = {
 # Well-known keys, fine for test-suite data only; production requires its own.
 FIELD_ENCRYPTION_KEYS = FIELD_ENCRYPTION_KEYS or ["ka_XqIyKg-WeMENbV8koMkhGpsC55Oo9xiHD0BOamW4="]
 IDENTIFIER_HASH_KEY = IDENTIFIER_HASH_KEY or "test-suite-identifier-hash-key"
+
+# The test SMTP server (aiosmtpd) narrates every connection at INFO.
+LOGGING["loggers"]["mail.log"] = {"level": "WARNING"}

@@ -216,7 +216,10 @@ def submission_receive(*, data: ReceiptInput, actor=None) -> Submission:
     if received_at > timezone.now() + timedelta(minutes=5):
         raise ApplicationError(_("A request cannot be received in the future."))
 
+    status_token = secrets.token_urlsafe(32)
     submission = Submission.objects.create(
+        status_token=status_token,
+        status_token_hash=_token_hash(status_token),
         channel=data.channel,
         received_at=received_at,
         language=data.language,
@@ -285,6 +288,13 @@ def verification_send(*, submission: Submission) -> str:
         extra={"verification_url": url},
     )
     return token
+
+
+def submission_by_status_token(token: str) -> Submission | None:
+    """The submission an emailed status link leads to, or None (the page answers 404)."""
+    if not token or len(token) > 100:
+        return None
+    return Submission.objects.filter(status_token_hash=_token_hash(token)).first()
 
 
 def verification_check(*, token: str) -> VerificationToken:

@@ -1,0 +1,115 @@
+"""The status page behind the emailed link: one requester's requests and nothing else."""
+
+import pytest
+
+from dsr.choices import CaseStatus
+from dsr.models import DsrCase
+from dsr.services import cases as services
+from dsr.services.cases import ReceiptInput, RequestedRight
+from privacy.models import OutboxEmail
+from tests.factories import ControllerProfileFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def receive(email: str, *rights: str, name: str = "Anna Berg"):
+    return services.submission_receive(
+        data=ReceiptInput(
+            channel="email",
+            rights=[RequestedRight(r) for r in rights],
+            requester_email=email,
+            requester_name=name,
+        )
+    )
+
+
+@pytest.fixture
+def anna(time_machine):
+    time_machine.move_to("2026-03-05T10:00:00+01:00", tick=False)
+    ControllerProfileFactory()
+    return receive("anna@example.org", "access", "erasure")
+
+
+def status_path(submission) -> str:
+    return f"/privacy/status/{submission.status_token}/"
+
+
+def test_the_acknowledgement_carries_the_status_link(anna):
+    body = OutboxEmail.objects.get().body_text
+    assert anna.status_url in body
+    assert len(anna.status_token) >= 22  # at least 128 bits
+
+
+def test_the_page_shows_references_rights_dates_and_letters(client, anna):
+    response = client.get(status_path(anna))
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+    page = response.content.decode()
+    for text in (
+        "DSR-2026-000001",
+        "DSR-2026-000002",
+        "Access (Art. 15)",
+        "Erasure (Art. 17)",
+        "April 7, 2026",
+        "We have received your request.",
+        "We have received your request DSR-2026-000001",
+    ):
+        assert text in page, text
+
+
+def test_one_requesters_link_never_shows_anothers_case(client, anna):
+    bo = receive("bo@example.org", "access", name="Bo Ek")
+    page = client.get(status_path(bo)).content.decode()
+    assert "DSR-2026-000003" in page
+    assert "DSR-2026-000001" not in page and "Anna" not in page
+    # Acting on Anna's case through Bo's link is a 404, not a 403.
+    anna_case = anna.cases.first()
+    response = client.post(
+        status_path(bo), {"action": "withdraw", "case": str(anna_case.public_id)}
+    )
+    assert response.status_code == 404
+    assert DsrCase.objects.get(pk=anna_case.pk).status == CaseStatus.RECEIVED
+
+
+def test_an_unknown_link_is_not_found(client, anna):
+    assert client.get("/privacy/status/nothing-here/").status_code == 404
+    assert client.get("/privacy/status/" + "x" * 500 + "/").status_code == 404
+
+
+def test_the_requester_adds_information(client, anna):
+    case = anna.cases.order_by("pk").first()
+    response = client.post(
+        status_path(anna),
+        {"action": "message", "case": str(case.public_id), "message": "My old address: <b>x</b>"},
+        follow=True,
+    )
+    page = response.content.decode()
+    assert "we have received your message" in page
+    assert "My old address: &lt;b&gt;x&lt;/b&gt;" in page
+    assert case.events.filter(kind="message").exists()
+
+
+def test_an_empty_or_oversized_message_is_refused_with_a_message(client, anna):
+    case = anna.cases.first()
+    response = client.post(
+        status_path(anna), {"action": "message", "case": str(case.public_id), "message": "x" * 6000}
+    )
+    assert response.status_code == 200
+    assert "at most 5000 characters" in response.content.decode()
+    assert not case.events.filter(kind="message").exists()
+
+
+def test_the_requester_withdraws_one_request(client, anna):
+    first, second = anna.cases.order_by("pk")
+    response = client.post(
+        status_path(anna), {"action": "withdraw", "case": str(first.public_id)}, follow=True
+    )
+    assert "is withdrawn" in response.content.decode()
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, second.status) == (CaseStatus.WITHDRAWN, CaseStatus.RECEIVED)
+    # A second click finds it closed and says so instead of failing.
+    again = client.post(
+        status_path(anna), {"action": "withdraw", "case": str(first.public_id)}, follow=True
+    )
+    assert again.status_code == 200 and "cannot become" in again.content.decode()
