@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import cache_control, never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from dsr.choices import CaseStatus, Channel, EventKind, Right
@@ -15,6 +16,8 @@ from dsr.services import cases as case_services
 from dsr.services.cases import ReceiptInput, RequestedRight, VerificationLinkError
 from privacy import policy_diff, ratelimit
 from privacy import selectors as privacy_selectors
+from privacy import services as privacy_services
+from privacy.choices import ConsentAction, ConsentMethod
 from privacy.errors import ApplicationError
 from processors import selectors as processor_selectors
 
@@ -290,4 +293,60 @@ def status(request, token: str):
         request,
         "dsr/public/status.html",
         {"submission": submission, "rows": rows, "message_form": message_form, "token": token},
+    )
+
+
+# --- Marketing preferences ------------------------------------------------------------------
+
+
+def _marketing_subject_or_404(token: str):
+    subject = privacy_services.subject_from_marketing_token(token)
+    if subject is None:
+        raise Http404
+    return subject
+
+
+@csrf_exempt  # RFC 8058: mail clients POST the one-click unsubscribe without a session.
+@never_cache
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request, token: str):
+    """GET asks (a link scanner unsubscribes nobody); POST unsubscribes, one click or form."""
+    subject = _marketing_subject_or_404(token)
+    if request.method == "GET":
+        return render(request, "dsr/public/unsubscribe.html", {"token": token, "done": False})
+    one_click = request.POST.get("List-Unsubscribe") == "One-Click"
+    privacy_services.marketing_set(
+        subject=subject,
+        consent=False,
+        method=ConsentMethod.UNSUBSCRIBE_LINK,
+        evidence=_("One-click unsubscribe from the email client (RFC 8058).")
+        if one_click
+        else _("Unsubscribe link in a marketing email."),
+    )
+    return render(request, "dsr/public/unsubscribe.html", {"token": token, "done": True})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def preferences(request, token: str):
+    subject = _marketing_subject_or_404(token)
+    saved = False
+    if request.method == "POST":
+        choice = request.POST.get("marketing")
+        if choice not in ("yes", "no"):
+            messages.error(request, _("Choose yes or no."))
+        else:
+            privacy_services.marketing_set(
+                subject=subject,
+                consent=choice == "yes",
+                method=ConsentMethod.WEB_FORM,
+                evidence=_("Preferences page: answered '%(choice)s' to marketing emails.")
+                % {"choice": choice},
+            )
+            saved = True
+    current = privacy_selectors.consent_state(subject)
+    return render(
+        request,
+        "dsr/public/preferences.html",
+        {"token": token, "subscribed": current == ConsentAction.GIVEN, "saved": saved},
     )

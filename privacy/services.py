@@ -5,6 +5,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from django.conf import settings
+from django.core import signing
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -296,3 +297,87 @@ def outbox_retry(*, email: OutboxEmail) -> None:
         status=OutboxStatus.PENDING, next_attempt_at=timezone.now(), attempts=0
     )
     transaction.on_commit(lambda: _enqueue_send(email.pk))
+
+
+# --- Marketing preferences ------------------------------------------------------------------
+
+MARKETING_SALT = "privacy.marketing-preferences"
+
+
+def marketing_token(subject: DataSubject) -> str:
+    """A signed, non-expiring token naming the subject, for unsubscribe and preference links."""
+    return signing.dumps(subject.pk, salt=MARKETING_SALT)
+
+
+def subject_from_marketing_token(token: str) -> DataSubject | None:
+    try:
+        pk = signing.loads(token, salt=MARKETING_SALT)
+    except signing.BadSignature:
+        return None
+    return DataSubject.objects.filter(pk=pk).first()
+
+
+def marketing_links(subject: DataSubject) -> dict[str, str]:
+    token = marketing_token(subject)
+    return {
+        "unsubscribe": f"{settings.SITE_URL}/privacy/unsubscribe/{token}/",
+        "preferences": f"{settings.SITE_URL}/privacy/preferences/{token}/",
+    }
+
+
+def marketing_headers(subject: DataSubject) -> dict[str, str]:
+    """RFC 2369 and RFC 8058 headers: mail clients offer one-click unsubscribe with them."""
+    return {
+        "List-Unsubscribe": f"<{marketing_links(subject)['unsubscribe']}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+
+
+@transaction.atomic
+def marketing_set(
+    *, subject: DataSubject, consent: bool, method: str, evidence: str, recorded_by=None
+) -> ConsentRecord | None:
+    """Record a change of marketing consent. A choice equal to the current state records
+    nothing (the ledger holds changes); returns the new entry, or None."""
+    from privacy.selectors import consent_state
+
+    action = ConsentAction.GIVEN if consent else ConsentAction.WITHDRAWN
+    DataSubject.objects.select_for_update().filter(pk=subject.pk).first()
+    current = consent_state(subject)
+    if current == action or (current is None and not consent):
+        return None
+    from privacy.selectors import policy_current
+
+    return consent_record(
+        subject=subject,
+        action=action,
+        method=method,
+        evidence=evidence,
+        policy_version=policy_current(subject.language) if consent else None,
+        recorded_by=recorded_by,
+    )
+
+
+@transaction.atomic
+def marketing_email_enqueue(
+    *, subject: DataSubject, subject_line: str, body_text: str, body_html: str = ""
+) -> OutboxEmail | None:
+    """Queue a marketing email to a subject who consents, with the one-click unsubscribe
+    headers and the links in the text. Returns None (and sends nothing) without consent."""
+    from privacy.selectors import consent_state
+
+    if consent_state(subject) != ConsentAction.GIVEN:
+        return None
+    address = subject.emails.filter(is_primary=True).values_list("email", flat=True).first()
+    if not address:
+        return None
+    links = marketing_links(subject)
+    footer = _("Unsubscribe: %(unsubscribe)s\nYour preferences: %(preferences)s") % links
+    return outbox_enqueue(
+        to=address,
+        subject=subject_line,
+        body_text=f"{body_text.rstrip()}\n\n--\n{footer}\n",
+        body_html=body_html,
+        headers=marketing_headers(subject),
+        reference=f"marketing:{subject.pk}",
+    )
