@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -33,6 +34,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "csp",
     # Apps depend one way: accounts <- privacy <- processors <- dsr.
     "accounts",
     "privacy",
@@ -50,6 +52,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "privacy.middleware.PortalCSPMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -286,6 +289,25 @@ LOGGING = {
         "fontTools": {"level": "WARNING"},
     },
 }
+
+# --- Content-Security-Policy (django-csp) --------------------------------------------------
+# Nothing from other origins, no inline scripts, no plugins, no framing; the admin alone may
+# use inline style attributes (privacy.middleware.PortalCSPMiddleware).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+CSP_ADMIN_PREFIX = "/admin/"
 
 # --- Security defaults shared by all environments -------------------------------------------
 X_FRAME_OPTIONS = "DENY"
