@@ -46,10 +46,8 @@ class LetterTemplateForm(forms.ModelForm):
         language = cleaned.get("language") or self.instance.language
         subject, body = cleaned.get("subject"), cleaned.get("body")
         if kind and language and subject and body:
-            # Checked in the letter's language: the sample values are rendered in it.
-            with translation.override(language):
-                for problem in letters.validate_template(kind, subject, body):
-                    self.add_error("body", problem)
+            for problem in letters.validate_template(kind, subject, body, language=language):
+                self.add_error("body", problem)
         return cleaned
 
 

@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Right(models.TextChoices):
@@ -32,7 +33,7 @@ class CaseStatus(models.TextChoices):
     COMPLETED = "completed", _("Completed")
     PARTIALLY_COMPLETED = "partially_completed", _("Partially completed")
     REFUSED = "refused", _("Refused")
-    WITHDRAWN = "withdrawn", _("Withdrawn")
+    WITHDRAWN = "withdrawn", pgettext_lazy("request status", "Withdrawn")
 
 
 FINAL_STATUSES = frozenset(
@@ -126,7 +127,7 @@ class TaskKind(models.TextChoices):
 
 
 class TaskStatus(models.TextChoices):
-    PENDING = "pending", _("Pending")
+    PENDING = "pending", pgettext_lazy("task status", "Pending")
     RUNNING = "running", _("Running")
     WAITING = "waiting", _("Waiting for the system")
     DONE = "done", _("Done")

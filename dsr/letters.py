@@ -120,7 +120,9 @@ def default_template(kind: str, language: str) -> tuple[str, str]:
     return subject.strip(), body
 
 
-def validate_template(kind: str, subject: str, body: str) -> list[str]:
+def validate_template(
+    kind: str, subject: str, body: str, *, language: str | None = None
+) -> list[str]:
     """Problems with an edited template, as messages (empty when it is fine).
 
     Besides parsing, the template is rendered over sample values: a required placeholder must
@@ -154,10 +156,12 @@ def validate_template(kind: str, subject: str, body: str) -> list[str]:
             )
     if problems:
         return list(dict.fromkeys(problems))
-    context = sample_context(kind)
-    context.update({name: _sentinel(name) for name in required})
+    # Sample values are rendered in the letter's language; the messages stay in the reader's.
     try:
-        rendered = render_text(subject, body, context)
+        with translation.override(language or translation.get_language()):
+            context = sample_context(kind)
+            context.update({name: _sentinel(name) for name in required})
+            rendered = render_text(subject, body, context)
     except Exception as error:  # any failure of a staff-written template is a form error
         return [_("The template cannot be rendered: %(error)s") % {"error": error}]
     for name in required:

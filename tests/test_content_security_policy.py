@@ -47,9 +47,9 @@ def test_pages_render_without_policy_violations(staff_page, live_server):
     violations = []
     staff_page.on(
         "console",
-        lambda message: violations.append(message.text)
-        if "Content Security Policy" in message.text
-        else None,
+        lambda message: (
+            violations.append(message.text) if "Content Security Policy" in message.text else None
+        ),
     )
     for path in (
         "/admin/",

@@ -64,8 +64,10 @@ def letter_send(
     return letter
 
 
-def letter_require_template_ok(*, kind: str, subject: str, body: str) -> None:
-    problems = letters.validate_template(kind, subject, body)
+def letter_require_template_ok(
+    *, kind: str, subject: str, body: str, language: str | None = None
+) -> None:
+    problems = letters.validate_template(kind, subject, body, language=language)
     if problems:
         raise ApplicationError(" ".join(problems))
 
@@ -88,7 +90,7 @@ def letter_template_save(
     body = body.replace("\r\n", "\n").strip() + "\n"
     if not subject or not body.strip():
         raise ApplicationError(_("A letter needs a subject and a body."))
-    letter_require_template_ok(kind=kind, subject=subject, body=body)
+    letter_require_template_ok(kind=kind, subject=subject, body=body, language=language)
     template, _created = LetterTemplate.objects.update_or_create(
         kind=kind,
         language=language,
