@@ -22,6 +22,7 @@ from privacy.admin_tools import (
 from privacy.choices import OutboxStatus, SubjectCategory, WorkerCheckOrigin
 from privacy.identifiers import normalise_email
 from privacy.models import (
+    AccessLogEntry,
     ConsentRecord,
     ControllerProfile,
     DataCategory,
@@ -514,6 +515,51 @@ class ConsentRecordAdmin(admin.ModelAdmin):
 
 
 # --- System status --------------------------------------------------------------------------
+
+
+@admin.register(AccessLogEntry)
+class AccessLogEntryAdmin(admin.ModelAdmin):
+    """Who saw what, when and why; for auditors. Nobody edits or deletes it."""
+
+    list_display = (
+        "at",
+        "actor",
+        "action",
+        "object_type",
+        "object_id",
+        "case_reference",
+        "purpose",
+        "ip_address",
+    )
+    list_filter = ("action", "object_type")
+    list_select_related = ("actor",)
+    search_fields = ("=case_reference", "=object_id")
+    readonly_fields = (
+        "at",
+        "actor",
+        "action",
+        "object_type",
+        "object_id",
+        "subject_id",
+        "case_reference",
+        "purpose",
+        "query",
+        "ip_address",
+        "previous_hash",
+        "row_hash",
+    )
+    fields = readonly_fields
+    show_full_result_count = False
+    paginator = EstimatedCountPaginator
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(OutboxEmail)

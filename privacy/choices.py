@@ -9,6 +9,14 @@ class OutboxStatus(models.TextChoices):
     FAILED = "failed", _("Failed permanently")
 
 
+class AccessAction(models.TextChoices):
+    VIEW = "view", _("Viewed")
+    SEARCH = "search", _("Searched")
+    DOWNLOAD = "download", _("Downloaded")
+    EXPORT = "export", _("Exported")
+    CHANGE = "change", _("Changed")
+
+
 class WorkerCheckOrigin(models.TextChoices):
     WEB = "web", _("Staff, from the admin")
     BEAT = "beat", _("Scheduled heartbeat")

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from privacy import retention
 from privacy.choices import (
+    AccessAction,
     ActivityRole,
     ConsentAction,
     ConsentMethod,
@@ -577,6 +578,46 @@ class ConsentRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_topic_display()}: {self.get_action_display()}"
+
+
+class AccessLogEntry(models.Model):
+    """One access to personal data: who, when, what, for which case, from where.
+
+    Append-only (a database trigger refuses UPDATE and DELETE) and hash-chained: each row's
+    hash covers its content and the previous row's hash, so a changed or removed row breaks
+    the chain (`manage.py verify_access_log`). Subjects and cases are referenced by id only:
+    the log outlives what it describes.
+    """
+
+    at = models.DateTimeField(_("when"), db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("who"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("Empty for the data subject themselves (a download from the self-service)."),
+    )
+    action = models.CharField(_("action"), max_length=16, choices=AccessAction.choices)
+    object_type = models.CharField(_("what"), max_length=50)
+    object_id = models.CharField(_("which"), max_length=64, blank=True)
+    subject_id = models.BigIntegerField(_("data subject"), null=True, blank=True, db_index=True)
+    case_reference = models.CharField(_("case"), max_length=32, blank=True, db_index=True)
+    purpose = models.CharField(_("purpose"), max_length=300, blank=True)
+    query = EncryptedTextField(_("search terms"), blank=True)
+    ip_address = models.CharField(_("from"), max_length=64, blank=True)
+    previous_hash = models.CharField(max_length=64, editable=False)
+    row_hash = models.CharField(max_length=64, editable=False, unique=True)
+
+    class Meta:
+        verbose_name = _("access log entry")
+        verbose_name_plural = _("access log")
+        ordering = ["-pk"]
+        indexes = [models.Index(fields=["actor", "-at"], name="privacy_access_actor_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.get_action_display()} {self.object_type}"
 
 
 class OutboxEmail(models.Model):
