@@ -146,6 +146,20 @@ class ConnectorKind(models.TextChoices):
     MANUAL = "manual", _("Manual task for a named owner")
 
 
+class ExportStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    BUILDING = "building", _("Building")
+    READY = "ready", _("Ready")
+    FAILED = "failed", _("Failed")
+    EXPIRED = "expired", _("Expired and deleted")
+
+
+class ExportFileKind(models.TextChoices):
+    REPORT = "report", _("Access report (PDF)")
+    PACKAGE = "package", _("Data package (ZIP: JSON and CSV)")
+    HTML = "html", _("Data package (web page)")
+
+
 class LetterKind(models.TextChoices):
     ACKNOWLEDGEMENT = "acknowledgement", _("Acknowledgement")
     VERIFICATION = "verification", _("Confirm your request")

@@ -54,3 +54,28 @@ def sweep_pending_case_tasks() -> int:
     if due:
         logger.info("case task sweep queued %s task(s)", len(due))
     return len(due)
+
+
+@shared_task(acks_late=True, soft_time_limit=600, time_limit=660)
+def build_export(job_id: int) -> str:
+    """Build one export. Idempotent: the build claims the job first, so a redelivered message
+    or a second worker does nothing."""
+    from dsr.services import exports
+
+    outcome = exports.export_build(job_id=job_id)
+    logger.info("export %s: %s", job_id, outcome)
+    return outcome
+
+
+@shared_task(soft_time_limit=240, time_limit=300)
+def sweep_exports() -> dict:
+    """Queue exports no worker took, and delete the files of expired ones."""
+    from dsr.services import exports
+
+    waiting = exports.exports_waiting_ids()
+    for job_id in waiting:
+        build_export.delay(job_id)
+    expired = exports.exports_expire_due()
+    if waiting or expired:
+        logger.info("export sweep: %s queued again, %s expired", len(waiting), expired)
+    return {"queued": len(waiting), "expired": expired}

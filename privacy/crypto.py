@@ -67,3 +67,19 @@ def keyed_hash(value: str) -> str:
 
 def generate_key() -> str:
     return Fernet.generate_key().decode()
+
+
+def encrypt_bytes(data: bytes) -> bytes:
+    """Files at rest (exports, evidence): Fernet-encrypted under the newest key."""
+    return _current().encrypt(data)
+
+
+def decrypt_bytes(sealed: bytes) -> bytes:
+    try:
+        return _current().decrypt(sealed)
+    except InvalidToken as error:
+        raise ValueError("file cannot be decrypted with any configured key") from error
+
+
+def rotate_bytes(sealed: bytes) -> bytes:
+    return _current().rotate(sealed)

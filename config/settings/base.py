@@ -214,6 +214,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(seconds=OUTBOX_SWEEP_SECONDS),
         "options": {"expires": OUTBOX_SWEEP_SECONDS},
     },
+    "dsr-sweep-exports": {
+        "task": "dsr.tasks.sweep_exports",
+        "schedule": timedelta(minutes=5),
+        "options": {"expires": 300},
+    },
     "dsr-close-unconfirmed": {
         "task": "dsr.tasks.close_unconfirmed_cases",
         "schedule": timedelta(hours=1),
@@ -269,6 +274,13 @@ DSR_UNCONFIRMED_CLOSE_AFTER = timedelta(days=env.int("DSR_UNCONFIRMED_CLOSE_DAYS
 # The demo's copy of the reference platform's database (dsr/demo_platform.py), which the demo
 # connectors reach: empty means the SQLite file VAR_DIR/demo-platform.sqlite3 (make run).
 DEMO_PLATFORM_DATABASE_URL = env.str("DEMO_PLATFORM_DATABASE_URL", default="")
+
+# Exports (access reports and data packages): how long files stay downloadable, when a build
+# that has not finished is taken over, and the requester's one-time download code.
+DSR_EXPORT_TTL = timedelta(days=env.int("DSR_EXPORT_TTL_DAYS", default=7))
+DSR_EXPORT_BUILD_TIMEOUT = timedelta(minutes=30)
+DSR_DOWNLOAD_CODE_TTL = timedelta(minutes=10)
+DSR_DOWNLOAD_CODE_MAX_ATTEMPTS = 5
 
 # --- Logging --------------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
