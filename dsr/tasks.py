@@ -79,3 +79,40 @@ def sweep_exports() -> dict:
     if waiting or expired:
         logger.info("export sweep: %s queued again, %s expired", len(waiting), expired)
     return {"queued": len(waiting), "expired": expired}
+
+
+REMINDER_CHUNK = 500
+
+
+@shared_task(soft_time_limit=240, time_limit=300)
+def sweep_case_reminders(inline: bool = False) -> int:
+    """Find every open case inside a reminder window and hand them out in chunks. Selecting by
+    window (not "due today") means a sweep after an outage sends what the outage missed."""
+    from dsr.services import reminders
+
+    ids = list(
+        reminders.cases_with_reminders_due(reminders.today_local())
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    for start in range(0, len(ids), REMINDER_CHUNK):
+        chunk = ids[start : start + REMINDER_CHUNK]
+        if inline:
+            send_case_reminders(chunk)
+        else:
+            send_case_reminders.delay(chunk)
+    return len(ids)
+
+
+@shared_task(acks_late=True, soft_time_limit=240, time_limit=300)
+def send_case_reminders(case_ids: list[int]) -> int:
+    """Claim and queue the due reminders of these cases, each in its own transaction.
+    Idempotent: a claimed reminder is never claimed again, so a rerun sends nothing twice."""
+    from dsr.services import reminders
+
+    sent = 0
+    for case_id in case_ids:
+        sent += len(reminders.case_reminders_send(case_id=case_id))
+    if sent:
+        logger.info("reminders: %s sent for %s case(s)", sent, len(case_ids))
+    return sent

@@ -620,6 +620,27 @@ class AccessLogEntry(models.Model):
         return f"{self.at:%Y-%m-%d %H:%M} {self.get_action_display()} {self.object_type}"
 
 
+class SentNotice(models.Model):
+    """A notice that must go out once: a reminder, a digest, a policy notice. Its key names
+    what and for which period ("case:42:target-3"); the unique key is what makes "once" true,
+    whatever retries, second schedulers or crashed workers do."""
+
+    key = models.CharField(_("key"), max_length=200, unique=True)
+    category = models.CharField(_("category"), max_length=32, db_index=True)
+    created_at = models.DateTimeField(_("sent"), auto_now_add=True, db_index=True)
+    # A notice claimed but not sent: a later, more urgent one made it pointless.
+    superseded = models.BooleanField(_("superseded"), default=False)
+    recipients = models.PositiveIntegerField(_("recipients"), default=0)
+
+    class Meta:
+        verbose_name = _("sent notice")
+        verbose_name_plural = _("sent notices")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.key
+
+
 class OutboxEmail(models.Model):
     """An email written in the same transaction as the change that caused it, sent afterwards.
 

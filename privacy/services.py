@@ -27,6 +27,7 @@ from privacy.models import (
     OutboxEmail,
     PolicyVersion,
     ProcessingActivity,
+    SentNotice,
     SubjectEmail,
     WorkerCheck,
 )
@@ -381,3 +382,19 @@ def marketing_email_enqueue(
         headers=marketing_headers(subject),
         reference=f"marketing:{subject.pk}",
     )
+
+
+# --- Notices sent once ----------------------------------------------------------------------
+
+
+def notice_claim(*, key: str, category: str, superseded: bool = False, recipients: int = 0) -> bool:
+    """Claim the notice `key` inside the caller's transaction. True for the one caller that
+    inserts it; False if it exists (sent before, or by a concurrent sweep)."""
+    try:
+        with transaction.atomic():
+            SentNotice.objects.create(
+                key=key[:200], category=category, superseded=superseded, recipients=recipients
+            )
+    except IntegrityError:
+        return False
+    return True

@@ -214,6 +214,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(seconds=OUTBOX_SWEEP_SECONDS),
         "options": {"expires": OUTBOX_SWEEP_SECONDS},
     },
+    "dsr-case-reminders": {
+        "task": "dsr.tasks.sweep_case_reminders",
+        "schedule": timedelta(minutes=15),
+        "options": {"expires": 900},
+    },
     "dsr-sweep-exports": {
         "task": "dsr.tasks.sweep_exports",
         "schedule": timedelta(minutes=5),
@@ -274,6 +279,15 @@ DSR_UNCONFIRMED_CLOSE_AFTER = timedelta(days=env.int("DSR_UNCONFIRMED_CLOSE_DAYS
 # The demo's copy of the reference platform's database (dsr/demo_platform.py), which the demo
 # connectors reach: empty means the SQLite file VAR_DIR/demo-platform.sqlite3 (make run).
 DEMO_PLATFORM_DATABASE_URL = env.str("DEMO_PLATFORM_DATABASE_URL", default="")
+
+# Deadline reminders: days before the target date (plus the day itself), and how many days
+# before the first due date staff are reminded that an extension is still possible.
+DSR_REMINDER_LEAD_DAYS = [
+    int(d) for d in env.list("DSR_REMINDER_LEAD_DAYS", default=["7", "3", "1"])
+]
+DSR_EXTENSION_REMINDER_DAYS = env.int("DSR_EXTENSION_REMINDER_DAYS", default=5)
+# Where reminders of unassigned requests go; empty means every privacy officer.
+PRIVACY_TEAM_EMAIL = env.str("PRIVACY_TEAM_EMAIL", default="")
 
 # Exports (access reports and data packages): how long files stay downloadable, when a build
 # that has not finished is taken over, and the requester's one-time download code.
