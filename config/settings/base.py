@@ -214,6 +214,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(seconds=OUTBOX_SWEEP_SECONDS),
         "options": {"expires": OUTBOX_SWEEP_SECONDS},
     },
+    "processors-review-reminders": {
+        "task": "processors.tasks.send_review_reminders",
+        "schedule": timedelta(hours=6),
+        "options": {"expires": 3600},
+    },
     "dsr-case-reminders": {
         "task": "dsr.tasks.sweep_case_reminders",
         "schedule": timedelta(minutes=15),
@@ -288,6 +293,11 @@ DSR_REMINDER_LEAD_DAYS = [
 DSR_EXTENSION_REMINDER_DAYS = env.int("DSR_EXTENSION_REMINDER_DAYS", default=5)
 # Where reminders of unassigned requests go; empty means every privacy officer.
 PRIVACY_TEAM_EMAIL = env.str("PRIVACY_TEAM_EMAIL", default="")
+
+# Review reminders: days ahead for agreement and transfer reviews, and for the objection
+# deadline of an announced sub-processor change.
+REVIEW_REMINDER_DAYS = env.int("REVIEW_REMINDER_DAYS", default=30)
+OBJECTION_REMINDER_DAYS = env.int("OBJECTION_REMINDER_DAYS", default=7)
 
 # Exports (access reports and data packages): how long files stay downloadable, when a build
 # that has not finished is taken over, and the requester's one-time download code.
