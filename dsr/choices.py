@@ -119,6 +119,8 @@ class Operation(models.TextChoices):
     ANONYMISE = "anonymise", _("Anonymise")
     RECTIFY = "rectify", _("Rectify")
     RESTRICT = "restrict", _("Restrict")
+    # Not for a case: the retention sweep's batch of rows past their period.
+    RETENTION = "retention", _("Remove what has passed its retention period")
 
 
 class TaskKind(models.TextChoices):

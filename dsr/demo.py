@@ -88,6 +88,12 @@ def queries(sqlite: bool) -> dict[str, dict[str, dict[str, str]]]:
                     Op.ERASE: "DELETE FROM events WHERE lower(user_email) = ANY(%(emails)s)",
                     Op.RESTRICT: "UPDATE events SET restricted = TRUE "
                     "WHERE lower(user_email) = ANY(%(emails)s)",
+                    # The retention sweep: anonymise events past their period, a batch at a
+                    # time (already anonymised rows are left out, so batches run dry).
+                    Op.RETENTION: "UPDATE events SET user_id = NULL, user_email = NULL, "
+                    "ip_address = NULL, user_agent = NULL WHERE id IN (SELECT id FROM events "
+                    "WHERE occurred_at < %(cutoff)s AND user_email IS NOT NULL "
+                    "ORDER BY id LIMIT %(batch_size)s)",
                 },
             },
         },
@@ -106,6 +112,9 @@ def queries(sqlite: bool) -> dict[str, dict[str, dict[str, str]]]:
                     "WHERE lower(customer_email) = ANY(%(emails)s) "
                     "RETURNING id, fiscal_year_end AS retention_start",
                     Op.ERASE: "DELETE FROM invoices WHERE lower(customer_email) = ANY(%(emails)s)",
+                    # Only once the Accounting Act's period is over (restricted or not).
+                    Op.RETENTION: "DELETE FROM invoices WHERE id IN (SELECT id FROM invoices "
+                    "WHERE fiscal_year_end < %(cutoff)s ORDER BY id LIMIT %(batch_size)s)",
                 },
             },
         },

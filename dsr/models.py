@@ -773,3 +773,46 @@ class DownloadCode(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job_id} until {self.expires_at:%H:%M}"
+
+
+class RetentionRun(models.Model):
+    """One application of a retention rule to the systems holding its categories: a dry run
+    (counted, rolled back) or a real one, with what it removed by category and count."""
+
+    rule = models.ForeignKey(
+        RetentionRule,
+        verbose_name=_("retention rule"),
+        on_delete=models.PROTECT,
+        related_name="runs",
+    )
+    dry_run = models.BooleanField(_("dry run"))
+    cutoff = models.DateField(_("removed what started before"))
+    started_at = models.DateTimeField(_("started"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    succeeded = models.BooleanField(_("succeeded"), default=False)
+    rows = models.PositiveBigIntegerField(_("rows"), default=0)
+    results = models.JSONField(
+        _("by system and category"),
+        default=list,
+        blank=True,
+        help_text=_("System, data category, statement and rows for each."),
+    )
+    error = models.TextField(_("error"), blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("Empty for the scheduled sweep."),
+    )
+
+    class Meta:
+        verbose_name = _("retention run")
+        verbose_name_plural = _("retention runs")
+        ordering = ["-started_at", "-pk"]
+
+    def __str__(self) -> str:
+        kind = _("dry run") if self.dry_run else _("run")
+        return f"{self.rule}: {kind} {self.started_at:%Y-%m-%d %H:%M}"

@@ -116,3 +116,14 @@ def send_case_reminders(case_ids: list[int]) -> int:
     if sent:
         logger.info("reminders: %s sent for %s case(s)", sent, len(case_ids))
     return sent
+
+
+@shared_task(soft_time_limit=3300, time_limit=3600)
+def sweep_retention() -> int:
+    """Apply every retention rule switched on; each run is logged with what it removed."""
+    from dsr.services import retention
+
+    runs = retention.retention_sweep()
+    for run in runs:
+        logger.info("retention run %s: %s rows, ok=%s", run.pk, run.rows, run.succeeded)
+    return sum(run.rows for run in runs)

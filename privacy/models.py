@@ -153,6 +153,12 @@ class RetentionRule(TimeStampedModel):
         blank=True,
         help_text=_("For example: Bokföringslagen (1999:1078) 7 kap. 2 §."),
     )
+    sweep_enabled = models.BooleanField(
+        _("swept automatically"),
+        default=False,
+        editable=False,
+        help_text=_("Switched on after a dry run: the daily sweep then removes what has passed."),
+    )
 
     class Meta:
         verbose_name = _("retention rule")
@@ -188,6 +194,12 @@ class RetentionRule(TimeStampedModel):
         """Last day the data may be kept, given the date the period starts from."""
         return retention.retain_until(
             start, period=self.period, unit=self.period_unit, trigger=self.trigger
+        )
+
+    def expiry_cutoff(self, today):
+        """Data whose period started before this date is past its period today."""
+        return retention.expiry_cutoff(
+            period=self.period, unit=self.period_unit, trigger=self.trigger, today=today
         )
 
     @property

@@ -43,6 +43,22 @@ def retain_until(start: date, *, period: int, unit: str, trigger: str) -> date:
     raise ValueError(f"unknown period unit {unit!r}")
 
 
+def expiry_cutoff(*, period: int, unit: str, trigger: str, today: date) -> date:
+    """Data whose period started before this date has passed its period on `today`.
+
+    The inverse of retain_until: start < cutoff exactly when retain_until(start) < today
+    (for calendar months up to the clamping of month ends, which only keeps data a day or two
+    longer, never shorter).
+    """
+    if trigger == RetentionTrigger.FINANCIAL_YEAR_END:
+        # Kept to 31 December of (year + N): past once that year is over.
+        return date(today.year - period, 1, 1)
+    if unit == PeriodUnit.DAYS:
+        return today - timedelta(days=period)
+    months = period if unit == PeriodUnit.MONTHS else 12 * period
+    return add_months(today, -months)
+
+
 def describe(*, period: int, unit: str, trigger: str) -> str:
     """The period in words, e.g. "7 years after the end of the financial year"."""
     if trigger == RetentionTrigger.FINANCIAL_YEAR_END:

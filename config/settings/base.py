@@ -214,6 +214,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(seconds=OUTBOX_SWEEP_SECONDS),
         "options": {"expires": OUTBOX_SWEEP_SECONDS},
     },
+    "dsr-retention-sweep": {
+        "task": "dsr.tasks.sweep_retention",
+        "schedule": timedelta(hours=24),
+        "options": {"expires": 3600},
+    },
     "processors-review-reminders": {
         "task": "processors.tasks.send_review_reminders",
         "schedule": timedelta(hours=6),
@@ -298,6 +303,12 @@ PRIVACY_TEAM_EMAIL = env.str("PRIVACY_TEAM_EMAIL", default="")
 # deadline of an announced sub-processor change.
 REVIEW_REMINDER_DAYS = env.int("REVIEW_REMINDER_DAYS", default=30)
 OBJECTION_REMINDER_DAYS = env.int("OBJECTION_REMINDER_DAYS", default=7)
+
+# Retention sweep: rows per statement, statements per run and rule, and how long a dry run
+# stays good enough to switch a rule on.
+RETENTION_BATCH_SIZE = env.int("RETENTION_BATCH_SIZE", default=1000)
+RETENTION_MAX_BATCHES = 10_000
+RETENTION_DRY_RUN_VALID_DAYS = 30
 
 # Exports (access reports and data packages): how long files stay downloadable, when a build
 # that has not finished is taken over, and the requester's one-time download code.
