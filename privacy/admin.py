@@ -29,9 +29,11 @@ from privacy.models import (
     DataSubject,
     Organisation,
     OutboxEmail,
+    PolicyNotice,
     PolicyVersion,
     ProcessingActivity,
     RetentionRule,
+    SentNotice,
     SubjectEmail,
     System,
     WorkerCheck,
@@ -560,6 +562,35 @@ class AccessLogEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Logs of what the portal did: visible, never edited or deleted by anyone."""
+
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SentNotice)
+class SentNoticeAdmin(ReadOnlyAdmin):
+    list_display = ("key", "category", "created_at", "recipients", "superseded")
+    list_filter = ("category", "superseded")
+    search_fields = ("=key",)
+    paginator = EstimatedCountPaginator
+
+
+@admin.register(PolicyNotice)
+class PolicyNoticeAdmin(ReadOnlyAdmin):
+    list_display = ("policy_version", "created_at", "sent", "finished_at")
+    list_select_related = ("policy_version",)
 
 
 @admin.register(OutboxEmail)

@@ -632,6 +632,30 @@ class AccessLogEntry(models.Model):
         return f"{self.at:%Y-%m-%d %H:%M} {self.get_action_display()} {self.object_type}"
 
 
+class PolicyNotice(models.Model):
+    """Telling people about a material change of the policy: worked through in batches, a
+    cursor over the data subjects, each person claimed once (SentNotice)."""
+
+    policy_version = models.OneToOneField(
+        PolicyVersion,
+        verbose_name=_("policy version"),
+        on_delete=models.PROTECT,
+        related_name="notice",
+    )
+    created_at = models.DateTimeField(_("started"), auto_now_add=True)
+    last_subject_id = models.BigIntegerField(default=0, editable=False)
+    sent = models.PositiveIntegerField(_("emails written"), default=0)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("policy change notice")
+        verbose_name_plural = _("policy change notices")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return str(self.policy_version)
+
+
 class SentNotice(models.Model):
     """A notice that must go out once: a reminder, a digest, a policy notice. Its key names
     what and for which period ("case:42:target-3"); the unique key is what makes "once" true,

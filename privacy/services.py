@@ -156,6 +156,9 @@ def policy_version_publish(*, version: PolicyVersion, published_by=None) -> Poli
         published_at=now, published_by=published_by
     )
     version.refresh_from_db()
+    from privacy.policy_notices import notice_open
+
+    notice_open(version=version)
     return version
 
 

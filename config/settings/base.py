@@ -70,6 +70,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "privacy.context_processors.controller",
+                "privacy.context_processors.policy_banner",
             ],
         },
     },
@@ -239,6 +240,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(hours=1),
         "options": {"expires": 3600},
     },
+    "privacy-policy-notices": {
+        "task": "privacy.tasks.send_policy_notices",
+        "schedule": timedelta(minutes=1),
+        "options": {"expires": 60},
+    },
     "worker-heartbeat": {
         "task": "privacy.tasks.worker_heartbeat",
         "schedule": timedelta(seconds=WORKER_HEARTBEAT_SECONDS),
@@ -309,6 +315,11 @@ OBJECTION_REMINDER_DAYS = env.int("OBJECTION_REMINDER_DAYS", default=7)
 RETENTION_BATCH_SIZE = env.int("RETENTION_BATCH_SIZE", default=1000)
 RETENTION_MAX_BATCHES = 10_000
 RETENTION_DRY_RUN_VALID_DAYS = 30
+
+# Policy change notices: emails written per sweep (a sweep a minute), and how long the public
+# pages show the banner after a material change takes effect.
+POLICY_NOTICE_BATCH_SIZE = env.int("POLICY_NOTICE_BATCH_SIZE", default=200)
+POLICY_BANNER_DAYS = env.int("POLICY_BANNER_DAYS", default=30)
 
 # Exports (access reports and data packages): how long files stay downloadable, when a build
 # that has not finished is taken over, and the requester's one-time download code.
