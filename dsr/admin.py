@@ -25,12 +25,21 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
-import dsr.admin_letters  # noqa: F401
-from dsr import deadlines, selectors
+import dsr.admin_letters
+import dsr.admin_retention  # noqa: F401
+from dsr import deadlines, selectors, staff_views
 from dsr import forms as dsr_forms
-from dsr.choices import OPEN_STATUSES, CaseStatus, ConnectorKind, TaskKind, TaskStatus
-from dsr.models import CaseEvent, CaseTask, DsrCase, Letter, Submission
+from dsr.choices import (
+    OPEN_STATUSES,
+    CaseStatus,
+    ConnectorKind,
+    ExportStatus,
+    TaskKind,
+    TaskStatus,
+)
+from dsr.models import CaseEvent, CaseTask, DsrCase, ExportFile, ExportJob, Letter, Submission
 from dsr.services import cases as services
+from dsr.services import exports as export_services
 from dsr.services import fulfilment
 from privacy import crypto
 from privacy.admin_tools import (
@@ -401,6 +410,88 @@ TASK_ACTIONS: tuple[TaskAction, ...] = (
     ),
 )
 TASK_ACTIONS_BY_NAME = {action.name: action for action in TASK_ACTIONS}
+
+
+# --- Export actions (access and portability) ------------------------------------------------
+
+EXPORT_RUNNING = (ExportStatus.QUEUED, ExportStatus.BUILDING)
+
+
+@dataclass(frozen=True)
+class ExportAction:
+    """A button of the case page's Exports panel, calling one export service. `job` is None
+    for the panel's own button; `jobs` are all the case's exports, newest first."""
+
+    name: str
+    label: str
+    run: Callable  # (case, job, user) -> result of one service
+    available: Callable[[DsrCase, ExportJob | None, list[ExportJob]], bool]
+    success: str  # formatted with reference, status, date
+    description: str = ""
+    danger: bool = False
+    per_job: bool = True
+    form_class: type = dsr_forms.TaskRetryForm  # nothing to fill in: the button confirms
+
+    @property
+    def url_name(self) -> str:
+        return f"dsr_dsrcase_export_{self.name.replace('-', '_')}"
+
+
+def _can_request_export(case: DsrCase, jobs: list[ExportJob]) -> bool:
+    """What export_request allows, and nothing already on its way."""
+    return (
+        case.right in export_services.EXPORTABLE_RIGHTS
+        and case.status in export_services.EXPORTABLE_STATUSES
+        and not any(job.status in EXPORT_RUNNING for job in jobs)
+    )
+
+
+def _is_newest(job: ExportJob | None, jobs: list[ExportJob]) -> bool:
+    # Buttons sit on the newest export only: older ones are history.
+    return job is not None and bool(jobs) and jobs[0].pk == job.pk
+
+
+EXPORT_ACTIONS: tuple[ExportAction, ...] = (
+    ExportAction(
+        name="build",
+        label=_("Build export"),
+        run=lambda case, job, user: export_services.export_request(case=case, actor=user),
+        available=lambda case, job, jobs: not jobs and _can_request_export(case, jobs),
+        success=_("%(reference)s: the export is queued; a worker builds it in the background."),
+        description=_(
+            "A worker builds the files: for an access request the report (PDF), and for both "
+            "access and portability the data package (ZIP and web page). The requester can "
+            "download them from the status page with a code sent by email."
+        ),
+        per_job=False,
+    ),
+    ExportAction(
+        name="retry",
+        label=_("Retry"),
+        run=lambda case, job, user: export_services.export_retry(job=job, actor=user),
+        available=lambda case, job, jobs: (
+            _is_newest(job, jobs) and job.status == ExportStatus.FAILED
+        ),
+        success=_("%(reference)s: the export is queued again."),
+        description=_("Builds the failed export again, once its cause is fixed."),
+    ),
+    ExportAction(
+        name="regenerate",
+        label=_("Regenerate"),
+        run=lambda case, job, user: export_services.export_request(case=case, actor=user),
+        available=lambda case, job, jobs: (
+            _is_newest(job, jobs)
+            and job.status in (ExportStatus.READY, ExportStatus.EXPIRED)
+            and _can_request_export(case, jobs)
+        ),
+        success=_("%(reference)s: a new export is queued; a worker builds it in the background."),
+        description=_(
+            "Builds a new export from the data as it is now. An earlier export stays "
+            "downloadable until it expires."
+        ),
+    ),
+)
+EXPORT_ACTIONS_BY_NAME = {action.name: action for action in EXPORT_ACTIONS}
 
 
 # --- Display helpers ------------------------------------------------------------------------
@@ -803,7 +894,20 @@ class DsrCaseAdmin(admin.ModelAdmin):
             )
             for action in CASE_ACTIONS
         ]
-        urls = task_urls + case_urls
+        export_urls = [
+            path(
+                f"<path:object_id>/exports/<int:job_id>/{action.name}/"
+                if action.per_job
+                else f"<path:object_id>/exports/{action.name}/",
+                self.admin_site.admin_view(
+                    require_http_methods(["GET", "POST"])(self.export_action_view)
+                ),
+                {"action_name": action.name},
+                name=action.url_name,
+            )
+            for action in EXPORT_ACTIONS
+        ]
+        urls = export_urls + task_urls + case_urls
         return urls + super().get_urls()
 
     # --- Case page --------------------------------------------------------------------------
@@ -832,7 +936,51 @@ class DsrCaseAdmin(admin.ModelAdmin):
                 for action in CASE_ACTIONS
                 if action.available(obj, today)
             ]
+        if obj is not None and obj.right in export_services.EXPORTABLE_RIGHTS:
+            context["export_panel"] = self._export_panel(request, obj)
         return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def _export_panel(self, request, case: DsrCase) -> dict:
+        """The Exports panel: every export with its files (two queries however many), and
+        the buttons this user may press now."""
+        jobs = list(selectors.case_exports(case))
+        can_act = self.has_change_permission(request, case)
+        can_download = request.user.has_perm(staff_views.EXPORT_PERMISSION)
+
+        def buttons(job):
+            if not can_act:
+                return []
+            return [
+                {
+                    "label": action.label,
+                    "url": reverse(
+                        f"admin:{action.url_name}",
+                        args=[quote(case.pk), job.pk] if job else [quote(case.pk)],
+                    ),
+                    "danger": action.danger,
+                }
+                for action in EXPORT_ACTIONS
+                if action.per_job == (job is not None) and action.available(case, job, jobs)
+            ]
+
+        rows = [
+            {
+                "job": job,
+                "requested_by": user_name(job.requested_by),
+                "files": [
+                    {
+                        "file": file,
+                        "url": reverse("dsr_staff:export_file", args=[file.pk])
+                        if can_download and file.storage_name and not file.deleted_at
+                        else "",
+                    }
+                    for file in selectors.export_files_in_order(job.files.all())
+                ],
+                "actions": buttons(job),
+            }
+            for job in jobs
+        ]
+        return {"rows": rows, "actions": buttons(None)}
 
     def save_model(self, request, obj, form, change):
         """Every change goes through a service that records it on the timeline."""
@@ -968,6 +1116,28 @@ class DsrCaseAdmin(admin.ModelAdmin):
             available=action.available(case, task),
             allowed=True,
             run=lambda data: action.run(task, data, request.user),
+        )
+
+    def export_action_view(self, request, object_id, action_name, job_id=None):
+        """An export button (build, retry, regenerate): GET asks to confirm, POST calls the
+        one export service behind it; the service's refusal is shown on the form."""
+        action = EXPORT_ACTIONS_BY_NAME[action_name]
+        case = self._case_to_change(request, object_id)
+        if not isinstance(case, DsrCase):
+            return case
+        jobs = list(selectors.case_exports(case))
+        job = None
+        if action.per_job:
+            job = next((candidate for candidate in jobs if candidate.pk == job_id), None)
+            if job is None:
+                raise Http404
+        return self._action_page(
+            request,
+            case=case,
+            action=action,
+            available=action.available(case, job, jobs),
+            allowed=True,
+            run=lambda data: action.run(case, job, request.user),
         )
 
     def _case_to_change(self, request, object_id):
@@ -1287,3 +1457,87 @@ class SubmissionAdmin(admin.ModelAdmin):
     @admin.display(description=_("requests"))
     def references(self, obj):
         return ", ".join(case.reference for case in obj.cases.all())
+
+
+# --- Exports --------------------------------------------------------------------------------
+
+
+class ExportFileInline(ReadOnlyInlineMixin, admin.TabularInline):
+    """The files of an export; a deleted file keeps its row and hash (what was sent)."""
+
+    model = ExportFile
+    fields = (
+        "kind",
+        "name",
+        "content_type",
+        "size",
+        "sha256",
+        "download_count",
+        "created_at",
+        "deleted_at",
+        "download",
+    )
+    readonly_fields = fields
+    classes = ("dsr-inline",)
+
+    @admin.display(description=_("download"))
+    def download(self, obj):
+        if not obj.storage_name or obj.deleted_at:
+            return "-"
+        url = reverse("dsr_staff:export_file", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Download"))
+
+
+@admin.register(ExportJob)
+class ExportJobAdmin(admin.ModelAdmin):
+    """Every export of every case, read-only: they are made and retried on the case page,
+    and neither an export nor its files can be deleted (their hashes are the proof)."""
+
+    list_display = ("case", "status", "created_at", "finished_at", "expires_at")
+    list_filter = ("status",)
+    list_select_related = ("case",)
+    search_help_text = _("An exact reference (DSR-2026-000123).")
+    search_fields = ("case__reference",)
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
+    fields = (
+        "case_link",
+        "status",
+        "requested_by",
+        "attempts",
+        "created_at",
+        "started_at",
+        "finished_at",
+        "expires_at",
+        "error",
+        "stats",
+    )
+    readonly_fields = fields
+    inlines = (ExportFileInline,)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("case", "requested_by")
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        return queryset.filter(case__reference=term.upper()), False
+
+    @admin.display(description=_("request"))
+    def case_link(self, obj):
+        return case_link(obj.case)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions

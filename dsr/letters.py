@@ -88,6 +88,10 @@ PLACEHOLDERS = {
         "status_url."
     ),
     "recipients": gettext_lazy("Recipients told under Art. 19 (a list of names)."),
+    "download_until": gettext_lazy(
+        "When an export answers the request: the last day it can be downloaded from the "
+        "status page (empty otherwise)."
+    ),
     "original_reference": gettext_lazy(
         "For a duplicate: the reference of the request already being handled."
     ),
@@ -259,6 +263,7 @@ def case_context(case: DsrCase, extra: dict | None = None) -> dict:
         "verification_url": "",
         "verification_valid_hours": _link_hours(),
         "status_url": case.submission.status_url,
+        "download_until": "",
         "recipients": [],
         "original_reference": "",
     }
@@ -313,6 +318,7 @@ def sample_context(kind: str) -> dict:
         "status_url": f"{base}/privacy/status/sample/",
         "recipients": ["Amazon Web Services EMEA SARL", "Stripe Payments Europe Ltd"],
         "original_reference": "DSR-2026-000101",
+        "download_until": _date(today + timedelta(days=7)),
     }
 
 

@@ -108,3 +108,21 @@ class MessageForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         validators=[_no_control_characters],
     )
+
+
+class DownloadCodeForm(forms.Form):
+    """The six digits emailed before a download; spaces (as people copy them) are ignored."""
+
+    code = forms.CharField(
+        label=_("The code from the email"),
+        max_length=20,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "size": 8}
+        ),
+    )
+
+    def clean_code(self):
+        code = "".join(self.cleaned_data["code"].split())
+        if len(code) != 6 or not code.isascii() or not code.isdigit():
+            raise ValidationError(_("Enter the six digits from the email."))
+        return code

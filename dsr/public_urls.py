@@ -27,6 +27,16 @@ urlpatterns = [
     path("request/", public_views.request_form, name="request"),
     path("request/sent/", public_views.request_sent, name="request_sent"),
     path("status/<str:token>/", public_views.status, name="status"),
+    path(
+        "status/<str:token>/download/<uuid:export_id>/",
+        public_views.download,
+        name="download",
+    ),
+    path(
+        "status/<str:token>/download/<uuid:export_id>/<slug:kind>/",
+        public_views.download_file,
+        name="download_file",
+    ),
     path("unsubscribe/<str:token>/", public_views.unsubscribe, name="unsubscribe"),
     path("preferences/<str:token>/", public_views.preferences, name="preferences"),
     path("verify/<str:token>/", public_views.verify, name="verify"),

@@ -2,17 +2,27 @@
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from django.views.decorators.http import (
+    require_GET,
+    require_http_methods,
+    require_POST,
+    require_safe,
+)
 
-from dsr.choices import CaseStatus, Channel, EventKind, Right
-from dsr.public_forms import MessageForm, RequestForm
+from dsr import selectors
+from dsr.choices import CaseStatus, Channel, EventKind, ExportFileKind, ExportStatus, Right
+from dsr.models import ExportJob
+from dsr.public_forms import DownloadCodeForm, MessageForm, RequestForm
 from dsr.services import cases as case_services
+from dsr.services import exports as export_services
 from dsr.services.cases import ReceiptInput, RequestedRight, VerificationLinkError
 from privacy import policy_diff, ratelimit
 from privacy import selectors as privacy_selectors
@@ -286,6 +296,7 @@ def status(request, token: str):
             "step": PUBLIC_STEPS[case.status],
             "letters": list(case.letters.order_by("created_at")),
             "messages": list(case.events.filter(kind=EventKind.MESSAGE).order_by("at")),
+            "export": _status_export(case),
         }
         for case in cases
     ]
@@ -350,3 +361,168 @@ def preferences(request, token: str):
         "dsr/public/preferences.html",
         {"token": token, "subscribed": current == ConsentAction.GIVEN, "saved": saved},
     )
+
+
+# --- Downloading an export ------------------------------------------------------------------
+# The status link alone is not enough to download: a one-time code emailed to the requester
+# proves the person still holds the mailbox (a forwarded or leaked link is not). A right code
+# lets this browser's session download that export for DSR_DOWNLOAD_CODE_TTL.
+
+
+def _status_export(case):
+    """What the status page says about a case's data: the newest export that can be
+    downloaded, else the newest one that expired (its files are gone)."""
+    if case.right not in export_services.EXPORTABLE_RIGHTS:
+        return None
+    jobs = list(
+        case.exports.filter(status__in=[ExportStatus.READY, ExportStatus.EXPIRED]).order_by(
+            "-created_at", "-pk"
+        )
+    )
+    ready = next((job for job in jobs if _export_downloadable(job)), None)
+    if ready is not None:
+        return {"job": ready, "ready": True}
+    return {"job": jobs[0], "ready": False} if jobs else None
+
+
+def _export_downloadable(job: ExportJob) -> bool:
+    return export_services.export_offered_to_requester(job)
+
+
+def _export_or_404(token: str, export_id) -> tuple:
+    """The submission and its export; any other export, or an unknown one, is a 404."""
+    submission = _submission_or_404(token)
+    job = (
+        ExportJob.objects.select_related("case__submission")
+        .filter(public_id=export_id, case__submission=submission)
+        .first()
+    )
+    if job is None:
+        raise Http404
+    return submission, job
+
+
+def _grant_key(job: ExportJob) -> str:
+    return f"dsr-download:{job.public_id}"
+
+
+def _download_granted(request, job: ExportJob) -> bool:
+    until = request.session.get(_grant_key(job))
+    return isinstance(until, int | float) and until > timezone.now().timestamp()
+
+
+def _export_unavailable(request, token: str, job: ExportJob):
+    """Expired (410: the files are deleted for good), or not ready yet."""
+    expired = job.status == ExportStatus.EXPIRED or (
+        job.status == ExportStatus.READY and not _export_downloadable(job)
+    )
+    return render(
+        request,
+        "dsr/public/download_unavailable.html",
+        {"job": job, "case": job.case, "token": token, "expired": expired},
+        status=410 if expired else 200,
+    )
+
+
+def _code_requests_allowed(request, submission, token: str) -> bool:
+    per_ip = ratelimit.Limit("download-code-ip", settings.DSR_REQUEST_LIMIT_PER_IP, 3600)
+    per_requester = ratelimit.Limit("download-code", settings.DSR_REQUEST_LIMIT_PER_EMAIL, 3600)
+    # Per address where there is one, so that several links of one person share the limit.
+    requester = submission.requester_email_hash or token
+    return ratelimit.hit(per_ip, ratelimit.client_ip(request)) and ratelimit.hit(
+        per_requester, requester
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def download(request, token: str, export_id):
+    """GET offers to email a code (link scanners only GET); POST `send` emails one, POST
+    `code` checks it. Once checked, the page lists the files with their sizes and hashes."""
+    submission, job = _export_or_404(token, export_id)
+    if not _export_downloadable(job):
+        return _export_unavailable(request, token, job)
+    code_form = DownloadCodeForm()
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action == "send":
+            if not _code_requests_allowed(request, submission, token):
+                return _too_many(request)
+            try:
+                export_services.download_code_send(job=job)
+            except ApplicationError as error:
+                messages.error(request, error.message)
+            else:
+                minutes = int(settings.DSR_DOWNLOAD_CODE_TTL.total_seconds() // 60)
+                messages.success(
+                    request,
+                    _(
+                        "We have emailed a code to the address of your request. It works once, "
+                        "for %(minutes)d minutes."
+                    )
+                    % {"minutes": minutes},
+                )
+            return redirect("dsr_public:download", token=token, export_id=job.public_id)
+        if action == "code":
+            per_ip = ratelimit.Limit("download-check-ip", settings.DSR_REQUEST_LIMIT_PER_IP, 3600)
+            if not ratelimit.hit(per_ip, ratelimit.client_ip(request)):
+                return _too_many(request)
+            code_form = DownloadCodeForm(request.POST)
+            if code_form.is_valid():
+                if export_services.download_code_check(
+                    job=job, code=code_form.cleaned_data["code"]
+                ):
+                    # A new session key: nobody who knew the old one shares the permission.
+                    request.session.cycle_key()
+                    request.session[_grant_key(job)] = (
+                        timezone.now() + settings.DSR_DOWNLOAD_CODE_TTL
+                    ).timestamp()
+                    return redirect("dsr_public:download", token=token, export_id=job.public_id)
+                code_form.add_error(
+                    "code",
+                    _(
+                        "This code is not right, or it has expired or already been used. "
+                        "Check the email, or ask for a new code."
+                    ),
+                )
+    granted = _download_granted(request, job)
+    return render(
+        request,
+        "dsr/public/download.html",
+        {
+            "token": token,
+            "job": job,
+            "case": job.case,
+            "granted": granted,
+            "files": selectors.export_files_in_order(job.files.all()) if granted else [],
+            "code_form": code_form,
+            "minutes": int(settings.DSR_DOWNLOAD_CODE_TTL.total_seconds() // 60),
+        },
+    )
+
+
+@never_cache
+@require_GET  # not HEAD: every answer with the file is a download, counted and logged
+def download_file(request, token: str, export_id, kind: str):
+    """One file of the export, decrypted, as an attachment; counted and logged."""
+    _submission, job = _export_or_404(token, export_id)
+    if kind not in ExportFileKind.values:
+        raise Http404
+    if not _export_downloadable(job):
+        return _export_unavailable(request, token, job)
+    if not _download_granted(request, job):
+        return redirect("dsr_public:download", token=token, export_id=job.public_id)
+    file = job.files.filter(kind=kind).first()
+    if file is None:
+        raise Http404
+    try:
+        data = export_services.export_file_read(file)
+    except ApplicationError:
+        return _export_unavailable(request, token, job)
+    export_services.export_file_downloaded(
+        file=file, ip_address=ratelimit.client_ip(request), by_requester=True
+    )
+    response = HttpResponse(data, content_type=file.content_type)
+    response["Content-Disposition"] = content_disposition_header(True, file.name)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

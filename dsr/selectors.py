@@ -13,6 +13,7 @@ from django.db.models import (
     Func,
     IntegerField,
     OuterRef,
+    Prefetch,
     Q,
     QuerySet,
     Value,
@@ -21,8 +22,8 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from dsr import deadlines
-from dsr.choices import FINAL_STATUSES, OPEN_TASK_STATUSES
-from dsr.models import CaseEvent, CasePause, CaseTask, DsrCase, Letter
+from dsr.choices import FINAL_STATUSES, OPEN_TASK_STATUSES, ExportFileKind
+from dsr.models import CaseEvent, CasePause, CaseTask, DsrCase, ExportFile, ExportJob, Letter
 
 # The same predicate as the partial index dsr_case_open_target_idx, so the planner can use it.
 _FINAL = sorted(FINAL_STATUSES)
@@ -165,3 +166,22 @@ def case_letters(case: DsrCase) -> QuerySet[Letter]:
 
 def case_running_pause(case: DsrCase) -> CasePause | None:
     return CasePause.objects.filter(case=case, ended_at__isnull=True).first()
+
+
+def case_exports(case: DsrCase) -> QuerySet[ExportJob]:
+    """A case's exports, newest first, with who asked for them and their files (deleted ones
+    too: their hashes are the record of what was sent). Two queries however many there are."""
+    return (
+        ExportJob.objects.filter(case=case)
+        .select_related("requested_by")
+        .prefetch_related(Prefetch("files", queryset=ExportFile.objects.order_by("kind", "pk")))
+        .order_by("-created_at", "-pk")
+    )
+
+
+_FILE_ORDER = {kind: position for position, kind in enumerate(ExportFileKind.values)}
+
+
+def export_files_in_order(files) -> list[ExportFile]:
+    """An export's files as people read them: the report first, then the package, the page."""
+    return sorted(files, key=lambda file: (_FILE_ORDER.get(file.kind, len(_FILE_ORDER)), file.pk))

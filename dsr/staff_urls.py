@@ -6,4 +6,5 @@ app_name = "dsr_staff"
 
 urlpatterns = [
     path("letters/<int:pk>.pdf", staff_views.letter_pdf, name="letter_pdf"),
+    path("exports/files/<int:pk>/", staff_views.export_file, name="export_file"),
 ]

@@ -728,9 +728,22 @@ def case_complete(
         extra={
             "retained": retained,
             "recipients": fulfilment.case_notified_recipients(case),
+            "download_until": _download_until(case),
         },
     )
     return case
+
+
+def _download_until(case: DsrCase) -> str:
+    """The last day the requester can download the export that answers `case`, if any."""
+    from django.utils import formats
+
+    from dsr.services.exports import export_latest_ready
+
+    job = export_latest_ready(case)
+    if job is None or job.expires_at is None:
+        return ""
+    return formats.date_format(timezone.localtime(job.expires_at).date(), "DATE_FORMAT")
 
 
 @transaction.atomic

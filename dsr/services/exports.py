@@ -246,6 +246,19 @@ def exports_expire_due(*, now=None) -> int:
 
 # --- The requester's download ---------------------------------------------------------------
 
+ANSWERED = (CaseStatus.COMPLETED, CaseStatus.PARTIALLY_COMPLETED)
+
+
+def export_offered_to_requester(job: ExportJob) -> bool:
+    """The requester may download an export once staff have answered the request with it
+    (staff may build and check one before), until it expires."""
+    return (
+        job.status == ExportStatus.READY
+        and job.expires_at is not None
+        and job.expires_at > timezone.now()
+        and job.case.status in ANSWERED
+    )
+
 
 def _code_hash(job: ExportJob, code: str) -> str:
     return hashlib.sha256(f"{job.public_id}:{code}".encode()).hexdigest()
@@ -254,7 +267,7 @@ def _code_hash(job: ExportJob, code: str) -> str:
 @transaction.atomic
 def download_code_send(*, job: ExportJob) -> str:
     """Email a fresh six-digit code for downloading `job` (valid 10 minutes, once)."""
-    if job.status != ExportStatus.READY:
+    if not export_offered_to_requester(job):
         raise ApplicationError(_("This export is not available."))
     case = job.case
     address = case.submission.requester_email
