@@ -127,3 +127,38 @@ def sweep_retention() -> int:
     for run in runs:
         logger.info("retention run %s: %s rows, ok=%s", run.pk, run.rows, run.succeeded)
     return sum(run.rows for run in runs)
+
+
+@shared_task(soft_time_limit=240, time_limit=300)
+def sweep_digests(inline: bool = False) -> int:
+    """Sweeper (beat, every 15 minutes): hand out every subscription whose latest due digest
+    period has not been sent. Selecting by "latest due, not yet claimed" (not "due this
+    quarter of an hour") means a sweep after an outage sends the one digest that is owed."""
+    from django.utils import timezone
+
+    from dsr.services import digests
+
+    due = digests.digests_due(timezone.now())
+    for subscription, _period in due:
+        if inline:
+            send_digest(subscription.pk)
+        else:
+            send_digest.delay(subscription.pk)
+    if due:
+        logger.info("digest sweep: %s due", len(due))
+    return len(due)
+
+
+@shared_task(acks_late=True, soft_time_limit=240, time_limit=300)
+def send_digest(subscription_id: int) -> bool:
+    """Claim and write one subscriber's digest for the latest due period. Idempotent: the
+    period is claimed with the email, so a redelivery or a second sweep writes nothing."""
+    from accounts.selectors import digest_subscriptions_active
+    from dsr.services import digests
+
+    subscription = digest_subscriptions_active().filter(pk=subscription_id).first()
+    if subscription is None:
+        return False
+    email = digests.digest_send(subscription=subscription)
+    logger.info("digest %s: %s", subscription_id, f"email {email.pk}" if email else "already sent")
+    return email is not None

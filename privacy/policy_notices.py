@@ -111,4 +111,7 @@ def banner_version(language: str) -> PolicyVersion | None:
         effective_date__lte=today,
         effective_date__gte=today - timedelta(days=settings.POLICY_BANNER_DAYS),
     ).order_by("-effective_date")
-    return recent.filter(language=language).first() or recent.filter(language="en").first()
+    # One query for both: the visitor's language first, English otherwise.
+    candidates = list(recent.filter(language__in={language, "en"})[:4])
+    preferred = [v for v in candidates if v.language == language]
+    return (preferred or candidates or [None])[0]

@@ -273,9 +273,18 @@ def outbox_claim(*, email_id: int, now=None) -> bool:
 
 
 def outbox_mark_sent(*, email_id: int) -> None:
-    OutboxEmail.objects.filter(pk=email_id, status=OutboxStatus.SENDING).update(
+    """Record the send; files made only for this email (marked "delete_after_send") go."""
+    marked = OutboxEmail.objects.filter(pk=email_id, status=OutboxStatus.SENDING).update(
         status=OutboxStatus.SENT, sent_at=timezone.now(), last_error=""
     )
+    if not marked:
+        return
+    from django.core.files.storage import default_storage
+
+    attachments = OutboxEmail.objects.filter(pk=email_id).values_list("attachments", flat=True)
+    for attachment in attachments.first() or []:
+        if attachment.get("delete_after_send"):
+            default_storage.delete(attachment["path"])
 
 
 def outbox_mark_failed(*, email_id: int, error: str, permanent: bool) -> OutboxEmail:

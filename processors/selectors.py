@@ -1,5 +1,5 @@
 import gettext
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import cache
 
 import pycountry
@@ -25,15 +25,15 @@ def processors_missing_agreement() -> QuerySet[Processor]:
     ).exclude(Exists(signed))
 
 
-def agreements_due_for_review(*, within_days: int = REVIEW_WINDOW_DAYS):
-    limit = timezone.localdate() + timedelta(days=within_days)
+def agreements_due_for_review(*, within_days: int = REVIEW_WINDOW_DAYS, today: date | None = None):
+    limit = (today or timezone.localdate()) + timedelta(days=within_days)
     return ProcessorAgreement.objects.filter(
         processor__is_active=True, review_due_on__lte=limit
     ).select_related("processor")
 
 
-def transfers_due_for_review(*, within_days: int = REVIEW_WINDOW_DAYS):
-    limit = timezone.localdate() + timedelta(days=within_days)
+def transfers_due_for_review(*, within_days: int = REVIEW_WINDOW_DAYS, today: date | None = None):
+    limit = (today or timezone.localdate()) + timedelta(days=within_days)
     return Transfer.objects.filter(is_active=True, next_review_on__lte=limit).select_related(
         "importer", "destination"
     )

@@ -6,7 +6,7 @@ import factory
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import DigestSubscription, User
 from accounts.roles import Role
 from dsr import choices as dsr_choices
 from dsr import deadlines
@@ -40,6 +40,20 @@ class UserFactory(factory.django.DjangoModelFactory):
         for role in extracted:
             group, _ = Group.objects.get_or_create(name=Role(role).group_name)
             self.groups.add(group)
+
+
+class DigestSubscriptionFactory(factory.django.DjangoModelFactory):
+    """A manager's weekly digest, Mondays after 07:00 Stockholm time, in English."""
+
+    class Meta:
+        model = DigestSubscription
+
+    user = factory.SubFactory(UserFactory, roles=[Role.MANAGER])
+    frequency = "weekly"
+    weekday = 0
+    hour = 7
+    time_zone = "Europe/Stockholm"
+    language = "en"
 
 
 # --- Register (privacy) ---------------------------------------------------------------------

@@ -230,6 +230,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(minutes=15),
         "options": {"expires": 900},
     },
+    # Digests are due on the hour in each manager's time zone: sent within 15 minutes of it.
+    "dsr-digests": {
+        "task": "dsr.tasks.sweep_digests",
+        "schedule": timedelta(minutes=15),
+        "options": {"expires": 900},
+    },
     "dsr-sweep-exports": {
         "task": "dsr.tasks.sweep_exports",
         "schedule": timedelta(minutes=5),

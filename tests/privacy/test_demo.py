@@ -111,6 +111,9 @@ def test_a_second_run_changes_nothing(seeded, settings, tmp_path):
     assert empty <= {
         "privacy.WorkerCheck",
         "privacy.OutboxEmail",
+        "privacy.SentNotice",
+        "privacy.PolicyNotice",
+        "privacy.AccessLogEntry",
         "processors.Transfer_processing_activities",
     }
     assert "Register: Opper Technology AB" in seeded

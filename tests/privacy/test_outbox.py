@@ -131,3 +131,26 @@ def test_failed_emails_are_visible_in_the_admin_and_can_be_sent_again(admin_clie
         {"action": "send_again", "_selected_action": [email.pk]},
     )
     assert OutboxEmail.objects.get().status == "pending"
+
+
+def test_files_made_for_one_email_are_deleted_once_it_is_sent(smtp_sink, settings, tmp_path):
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    settings.MEDIA_ROOT = tmp_path
+    kept = default_storage.save("letters/kept.pdf", ContentFile(b"%PDF-1.7 kept"))
+    chart = default_storage.save("digests/chart.png", ContentFile(b"\x89PNG chart"))
+    email = enqueue(
+        attachments=[
+            {"name": "kept.pdf", "path": kept, "content_type": "application/pdf"},
+            {
+                "name": "chart.png",
+                "path": chart,
+                "content_type": "image/png",
+                "delete_after_send": True,
+            },
+        ]
+    )
+    send_outbox_email(email.pk)
+    assert smtp_sink.wait_for(1)
+    assert default_storage.exists(kept) and not default_storage.exists(chart)

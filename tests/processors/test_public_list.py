@@ -153,7 +153,7 @@ def test_query_count_is_the_same_for_3_and_30_processors(client, register):
     many = queries_of_get(client, URL)
 
     assert many == few
-    assert few <= 4
+    assert few <= 5  # processors with transfers, the controller, the policy banner
 
 
 def test_processor_names_and_purposes_are_escaped(client, register):

@@ -1,0 +1,806 @@
+"""Manager digests: what happened to requests in a period, what is late or coming due, how
+fast requests are answered, and what needs attention elsewhere (reviews, retention, failures).
+
+Periods, in the subscriber's time zone and counted from local midnight:
+- daily: yesterday; weekly: the 7 days before the chosen weekday; monthly: the previous month.
+- A period is due once the local time has passed the chosen hour on the day it ends (the day
+  after its last day). Only the latest due period is ever looked at, so after an outage a
+  subscriber gets that one digest, not a backlog.
+- Exactly once: the digest is claimed as SentNotice "digest:<subscription>:<period start>" in
+  the transaction that writes its email to the outbox.
+
+The figures come from a fixed number of aggregate queries (GROUP BY and FILTER over the case
+table, lists LIMITed), whatever the number of cases; see digest_figures.
+"""
+
+import statistics
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from itertools import pairwise
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import connection, transaction
+from django.db.models import Aggregate, Count, DateField, DurationField, F, Min, Q, Sum, Window
+from django.db.models.functions import Coalesce, TruncDate
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import override
+
+from accounts.models import DigestFrequency, DigestSubscription
+from accounts.selectors import digest_subscriptions_active
+from dsr import charts, deadlines, selectors
+from dsr.choices import FINAL_STATUSES, CaseStatus, ExportStatus, Right, TaskStatus
+from dsr.models import CaseTask, DsrCase, ExportJob, RetentionRun
+from privacy.choices import OutboxStatus
+from privacy.models import OutboxEmail, SentNotice
+from privacy.retention import add_months
+from privacy.services import notice_claim, outbox_enqueue
+from processors.selectors import agreements_due_for_review, transfers_due_for_review
+
+CATEGORY = "digest"
+CASE_LIST_LIMIT = 20  # overdue and due-soon cases listed; the totals count them all
+OTHER_LIST_LIMIT = 10  # reviews, retention rules and failures listed
+DUE_SOON_DAYS = 7
+REVIEW_WINDOW_DAYS = 30
+TREND_WEEKS = 8
+
+_FINAL = sorted(FINAL_STATUSES)
+_UTC = ZoneInfo("UTC")
+
+
+# --- Periods --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DigestPeriod:
+    """[start, end) in the subscriber's time zone, and the period before it,
+    [previous_start, start). `due_at` is when the digest became due (None for a preview)."""
+
+    start: datetime
+    end: datetime
+    previous_start: datetime
+    due_at: datetime | None = None
+
+    @property
+    def first_day(self) -> date:
+        return self.start.date()
+
+    @property
+    def last_day(self) -> date:
+        return (self.end - timedelta(microseconds=1)).date()
+
+    @property
+    def previous_first_day(self) -> date:
+        return self.previous_start.date()
+
+    @property
+    def previous_last_day(self) -> date:
+        return (self.start - timedelta(microseconds=1)).date()
+
+
+def _latest_boundary(subscription: DigestSubscription, day: date) -> date:
+    """The last day on or before `day` on which a period of the subscription ends."""
+    if subscription.frequency == DigestFrequency.DAILY:
+        return day
+    if subscription.frequency == DigestFrequency.WEEKLY:
+        return day - timedelta(days=(day.weekday() - subscription.weekday) % 7)
+    return day.replace(day=1)
+
+
+def _boundary_before(subscription: DigestSubscription, day: date) -> date:
+    if subscription.frequency == DigestFrequency.DAILY:
+        return day - timedelta(days=1)
+    if subscription.frequency == DigestFrequency.WEEKLY:
+        return day - timedelta(days=7)
+    return add_months(day, -1)
+
+
+def _at(day: date, hour: int, zone: ZoneInfo) -> datetime:
+    # A wall-clock time skipped by a DST change (02:30 on a spring-forward night) resolves to
+    # the instant an hour later; one that occurs twice resolves to the first.
+    return datetime.combine(day, time(hour), tzinfo=zone)
+
+
+def period_due(subscription: DigestSubscription, now: datetime) -> DigestPeriod:
+    """The latest complete period whose digest is due at `now`."""
+    zone = ZoneInfo(subscription.time_zone)
+    end = _latest_boundary(subscription, now.astimezone(zone).date())
+    # Compared in UTC: Python compares two datetimes of the same zone by wall clock.
+    if _at(end, subscription.hour, zone).astimezone(_UTC) > now.astimezone(_UTC):
+        end = _boundary_before(subscription, end)
+    start = _boundary_before(subscription, end)
+    return DigestPeriod(
+        start=_at(start, 0, zone),
+        end=_at(end, 0, zone),
+        previous_start=_at(_boundary_before(subscription, start), 0, zone),
+        due_at=_at(end, subscription.hour, zone),
+    )
+
+
+def _one_period_back(subscription: DigestSubscription, moment: datetime) -> datetime:
+    if subscription.frequency == DigestFrequency.DAILY:
+        return moment - timedelta(days=1)
+    if subscription.frequency == DigestFrequency.WEEKLY:
+        return moment - timedelta(days=7)
+    return datetime.combine(add_months(moment.date(), -1), moment.timetz())
+
+
+def period_preview(subscription: DigestSubscription, now: datetime) -> DigestPeriod:
+    """The period of the subscription's length that ends now (`send_digests --now`)."""
+    end = now.astimezone(ZoneInfo(subscription.time_zone))
+    start = _one_period_back(subscription, end)
+    return DigestPeriod(start=start, end=end, previous_start=_one_period_back(subscription, start))
+
+
+def claim_key(subscription: DigestSubscription, period: DigestPeriod) -> str:
+    return f"digest:{subscription.pk}:{period.first_day.isoformat()}"
+
+
+def digests_due(now: datetime) -> list[tuple[DigestSubscription, DigestPeriod]]:
+    """Active subscriptions whose latest due period has no digest yet. Two queries."""
+    candidates = [
+        (subscription, period_due(subscription, now))
+        for subscription in digest_subscriptions_active()
+    ]
+    keys = [claim_key(subscription, period) for subscription, period in candidates]
+    sent = set(SentNotice.objects.filter(key__in=keys).values_list("key", flat=True))
+    return [(s, p) for s, p in candidates if claim_key(s, p) not in sent]
+
+
+# --- Figures --------------------------------------------------------------------------------
+
+
+class Median(Aggregate):
+    """PostgreSQL's percentile_cont(0.5) WITHIN GROUP (ORDER BY ...); FILTER works as usual."""
+
+    function = "percentile_cont"
+    name = "Median"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+
+
+@dataclass(frozen=True)
+class Counts:
+    new: int = 0
+    closed: int = 0
+    open: int = 0
+
+
+@dataclass(frozen=True)
+class BreakdownRow:
+    key: str
+    label: str
+    new: int
+    closed: int
+    open: int
+
+
+@dataclass(frozen=True)
+class CaseLine:
+    pk: int
+    reference: str
+    right: str
+    right_label: str
+    status: str
+    status_label: str
+    due_date: date
+    target_date: date
+    days: int  # overdue: days since the due date; due soon: days left
+    url: str
+
+
+@dataclass(frozen=True)
+class Item:
+    label: str
+    when: date | datetime | None
+    url: str
+
+
+@dataclass(frozen=True)
+class Listing:
+    """The first items of a list and how many there are in all."""
+
+    total: int
+    items: list
+
+    @property
+    def more(self) -> int:
+        return self.total - len(self.items)
+
+
+@dataclass(frozen=True)
+class ClosingStats:
+    closed: int
+    on_time: int
+    median_days: float | None
+
+    @property
+    def on_time_rate(self) -> float | None:
+        """Per cent of the cases closed in the period that closed by their legal due date."""
+        return 100 * self.on_time / self.closed if self.closed else None
+
+
+@dataclass(frozen=True)
+class TrendWeek:
+    first_day: date
+    new: int
+    closed: int
+
+
+@dataclass(frozen=True)
+class RetentionLine:
+    rule: str
+    runs: int
+    dry_runs: int
+    failed: int
+    rows_removed: int
+    url: str
+
+
+@dataclass(frozen=True)
+class DigestFigures:
+    start: datetime
+    end: datetime
+    previous_start: datetime
+    today: date
+    cells: dict[tuple[str, str], Counts]
+    by_right: list[BreakdownRow]
+    by_status: list[BreakdownRow]
+    totals: Counts
+    overdue: Listing
+    due_soon: Listing
+    current: ClosingStats
+    previous: ClosingStats
+    trend: list[TrendWeek]
+    agreements: Listing
+    transfers: Listing
+    retention: list[RetentionLine]
+    failed_emails: Listing
+    failed_tasks: Listing
+    failed_exports: Listing
+
+
+def _admin(path: str) -> str:
+    return f"{settings.SITE_URL}/admin/{path}"
+
+
+def case_admin_url(pk: int) -> str:
+    return _admin(f"dsr/dsrcase/{pk}/change/")
+
+
+def _listing(queryset, fields: tuple[str, ...], limit: int) -> tuple[int, list[dict]]:
+    """The first `limit` rows and the total, in one query (COUNT(*) OVER () before LIMIT)."""
+    rows = list(queryset.annotate(total=Window(Count("pk"))).values(*fields, "total")[:limit])
+    return (rows[0]["total"] if rows else 0), rows
+
+
+def _effective_due() -> Coalesce:
+    return Coalesce("extended_due_date", "due_date", output_field=DateField())
+
+
+def _week_starts(end: datetime) -> list[datetime]:
+    """TREND_WEEKS + 1 boundaries of whole weeks ending at `end` (wall-clock weeks in its zone)."""
+    return [end - timedelta(weeks=TREND_WEEKS - index) for index in range(TREND_WEEKS + 1)]
+
+
+@dataclass(frozen=True)
+class _CaseCounts:
+    cells: dict[tuple[str, str], Counts]
+    closed_before: int
+    on_time: int
+    on_time_before: int
+    overdue: int
+    due_soon: int
+    trend: list[TrendWeek]
+    # The earliest receipt among the cases closed in either period (bounds the median query).
+    first_received: datetime | None
+
+
+def _case_counts(
+    start: datetime, end: datetime, previous_start: datetime, today: date
+) -> _CaseCounts:
+    """Every count over the case table in one grouped pass (GROUP BY right, status with
+    FILTERed counts): new, closed and open; closed and on time in both periods; overdue and
+    due soon; the weekly trend.
+
+    One pass because closed_at has no index and sits behind the encrypted columns: reading it
+    for every row costs as much as the scan itself, so it is read once.
+    """
+    weeks = _week_starts(end)
+    new = Q(received_at__gte=start, received_at__lt=end)
+    closed = Q(closed_at__gte=start, closed_at__lt=end)
+    closed_before = Q(closed_at__gte=previous_start, closed_at__lt=start)
+    still_open = ~Q(status__in=_FINAL)
+    # On time: closed on or before the legal due date (the extended one once extended), both as
+    # local dates where the controller is (dsr.deadlines).
+    on_time = Q(closed_on__lte=F("effective_due"))
+    aggregates = {
+        "new": Count("pk", filter=new),
+        "closed": Count("pk", filter=closed),
+        "open": Count("pk", filter=still_open),
+        "closed_before": Count("pk", filter=closed_before),
+        "on_time": Count("pk", filter=closed & on_time),
+        "on_time_before": Count("pk", filter=closed_before & on_time),
+        "overdue": Count("pk", filter=still_open & Q(effective_due__lt=today)),
+        "due_soon": Count(
+            "pk",
+            filter=still_open
+            & Q(
+                effective_due__gte=today,
+                effective_due__lte=today + timedelta(days=DUE_SOON_DAYS),
+            ),
+        ),
+        "first_received": Min("received_at", filter=closed | closed_before),
+    }
+    for index, (week_start, week_end) in enumerate(pairwise(weeks)):
+        aggregates[f"new_{index}"] = Count(
+            "pk", filter=Q(received_at__gte=week_start, received_at__lt=week_end)
+        )
+        aggregates[f"closed_{index}"] = Count(
+            "pk", filter=Q(closed_at__gte=week_start, closed_at__lt=week_end)
+        )
+    rows = list(
+        DsrCase.objects.filter(
+            new
+            | still_open
+            | Q(closed_at__gte=min(previous_start, weeks[0]), closed_at__lt=end)
+            | Q(received_at__gte=weeks[0], received_at__lt=end)
+        )
+        .alias(
+            closed_on=TruncDate("closed_at", tzinfo=ZoneInfo(settings.DSR_DEADLINE_TIME_ZONE)),
+            effective_due=_effective_due(),
+        )
+        .values("right", "status")
+        .annotate(**aggregates)
+        .order_by()
+    )
+
+    def total(name: str) -> int:
+        return sum(row[name] for row in rows)
+
+    return _CaseCounts(
+        cells={
+            (row["right"], row["status"]): Counts(row["new"], row["closed"], row["open"])
+            for row in rows
+            if row["new"] or row["closed"] or row["open"]
+        },
+        closed_before=total("closed_before"),
+        on_time=total("on_time"),
+        on_time_before=total("on_time_before"),
+        overdue=total("overdue"),
+        due_soon=total("due_soon"),
+        trend=[
+            TrendWeek(weeks[index].date(), total(f"new_{index}"), total(f"closed_{index}"))
+            for index in range(TREND_WEEKS)
+        ],
+        first_received=min(
+            (row["first_received"] for row in rows if row["first_received"]), default=None
+        ),
+    )
+
+
+def _breakdown(cells: dict[tuple[str, str], Counts]):
+    def row(key, label, picked) -> BreakdownRow:
+        return BreakdownRow(
+            key=key,
+            label=label,
+            new=sum(c.new for c in picked),
+            closed=sum(c.closed for c in picked),
+            open=sum(c.open for c in picked),
+        )
+
+    by_right = [
+        row(right, Right(right).label, [c for (r, _s), c in cells.items() if r == right])
+        for right in Right.values
+    ]
+    by_status = [
+        row(status, CaseStatus(status).label, [c for (_r, s), c in cells.items() if s == status])
+        for status in CaseStatus.values
+    ]
+    by_status = [r for r in by_status if r.new or r.closed or r.open]
+    total = row("", "", list(cells.values()))
+    return by_right, by_status, Counts(total.new, total.closed, total.open)
+
+
+def _days(duration: timedelta | None) -> float | None:
+    return None if duration is None else duration.total_seconds() / 86400
+
+
+def _has_percentile() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _medians(
+    start: datetime, end: datetime, previous_start: datetime, first_received: datetime | None
+) -> list[float | None]:
+    """Median days to close in this period and the previous one: percentile_cont on
+    PostgreSQL, Python over the durations elsewhere (SQLite, `make run`).
+
+    closed_at has no index, but a closed case has a final status and was received no earlier
+    than `first_received` (found by the grouped pass), so the status index
+    (status, received_at) bounds this query to the recent cases instead of the whole table.
+    """
+    cases = DsrCase.objects.filter(
+        status__in=_FINAL,
+        received_at__gte=first_received or end,
+        closed_at__gte=previous_start,
+        closed_at__lt=end,
+    )
+    current = Q(closed_at__gte=start)
+    if _has_percentile():
+        time_to_close = F("closed_at") - F("received_at")
+        result = cases.aggregate(
+            median=Median(time_to_close, filter=current, output_field=DurationField()),
+            median_before=Median(time_to_close, filter=~current, output_field=DurationField()),
+        )
+        return [_days(result["median"]), _days(result["median_before"])]
+    this_period, before = [], []
+    for received_at, closed_at in cases.values_list("received_at", "closed_at"):
+        (this_period if closed_at >= start else before).append(_days(closed_at - received_at))
+    return [statistics.median(days) if days else None for days in (this_period, before)]
+
+
+def _case_lines(queryset, today: date, *, overdue: bool) -> list[CaseLine]:
+    fields = ("pk", "reference", "right", "status", "target_date", "due_date", "extended_due_date")
+    lines = []
+    for row in queryset.values(*fields)[:CASE_LIST_LIMIT]:
+        due = row["extended_due_date"] or row["due_date"]
+        lines.append(
+            CaseLine(
+                pk=row["pk"],
+                reference=row["reference"],
+                right=row["right"],
+                right_label=Right(row["right"]).label,
+                status=row["status"],
+                status_label=CaseStatus(row["status"]).label,
+                due_date=due,
+                target_date=row["target_date"],
+                days=(today - due).days if overdue else (due - today).days,
+                url=case_admin_url(row["pk"]),
+            )
+        )
+    return lines
+
+
+def _deadline_lines(today: date) -> tuple[list[CaseLine], list[CaseLine]]:
+    """The first overdue and due-soon cases (their totals come from the grouped pass).
+
+    Both are bounded by the target date, which never falls after the legal one, so the planner
+    reads the partial index of open cases (dsr_case_open_target_idx). Overdue cases come in the
+    queue's order (target date), which walks that index and stops after the first few however
+    long the tail; due-soon cases come by legal due date.
+    """
+    overdue = (
+        selectors.cases_overdue(today=today)
+        .filter(target_date__lt=today)
+        .order_by("target_date", "pk")
+    )
+    soon = (
+        selectors.cases_due_within(DUE_SOON_DAYS, today=today)
+        .filter(target_date__lte=today + timedelta(days=DUE_SOON_DAYS))
+        .annotate(effective_due=_effective_due())
+        .order_by("effective_due", "target_date", "pk")
+    )
+    return (
+        _case_lines(overdue, today, overdue=True),
+        _case_lines(soon, today, overdue=False),
+    )
+
+
+def _reviews(today: date) -> tuple[Listing, Listing]:
+    total, rows = _listing(
+        agreements_due_for_review(within_days=REVIEW_WINDOW_DAYS, today=today).order_by(
+            "review_due_on", "pk"
+        ),
+        ("pk", "title", "processor__name", "review_due_on"),
+        OTHER_LIST_LIMIT,
+    )
+    agreements = Listing(
+        total,
+        [
+            Item(
+                f"{row['processor__name']}: {row['title']}",
+                row["review_due_on"],
+                _admin(f"processors/processoragreement/{row['pk']}/change/"),
+            )
+            for row in rows
+        ],
+    )
+    total, rows = _listing(
+        transfers_due_for_review(within_days=REVIEW_WINDOW_DAYS, today=today).order_by(
+            "next_review_on", "pk"
+        ),
+        ("pk", "importer__name", "destination__name", "next_review_on"),
+        OTHER_LIST_LIMIT,
+    )
+    transfers = Listing(
+        total,
+        [
+            Item(
+                f"{row['importer__name']} ({row['destination__name']})",
+                row["next_review_on"],
+                _admin(f"processors/transfer/{row['pk']}/change/"),
+            )
+            for row in rows
+        ],
+    )
+    return agreements, transfers
+
+
+def retention_runs_in(start: datetime, end: datetime) -> list[RetentionLine]:
+    """What the retention sweep did in the period, per rule: one grouped query. Empty when no
+    sweep ran (the digest says so)."""
+    rows = (
+        RetentionRun.objects.filter(started_at__gte=start, started_at__lt=end)
+        .values("rule_id", "rule__name")
+        .annotate(
+            runs=Count("pk"),
+            dry_runs=Count("pk", filter=Q(dry_run=True)),
+            failed=Count("pk", filter=Q(finished_at__isnull=False, succeeded=False)),
+            rows_removed=Sum("rows", filter=Q(dry_run=False), default=0),
+        )
+        .order_by("rule__name", "rule_id")[:OTHER_LIST_LIMIT]
+    )
+    return [
+        RetentionLine(
+            rule=row["rule__name"],
+            runs=row["runs"],
+            dry_runs=row["dry_runs"],
+            failed=row["failed"],
+            rows_removed=row["rows_removed"],
+            url=_admin(f"privacy/retentionrule/{row['rule_id']}/change/"),
+        )
+        for row in rows
+    ]
+
+
+def _failures(since: datetime) -> tuple[Listing, Listing, Listing]:
+    """Work that failed and is still failed (nobody retried it yet), newest first: fulfilment
+    tasks and exports whenever they failed, emails written since `since` (the outbox keeps
+    every email ever sent; its created_at index keeps this query small)."""
+    total, rows = _listing(
+        OutboxEmail.objects.filter(status=OutboxStatus.FAILED, created_at__gte=since).order_by(
+            "-created_at", "-pk"
+        ),
+        ("pk", "reference", "created_at"),
+        OTHER_LIST_LIMIT,
+    )
+    emails = Listing(
+        total,
+        [
+            Item(
+                row["reference"] or f"#{row['pk']}",
+                row["created_at"],
+                _admin(f"privacy/outboxemail/{row['pk']}/change/"),
+            )
+            for row in rows
+        ],
+    )
+    total, rows = _listing(
+        CaseTask.objects.filter(status=TaskStatus.FAILED).order_by("-updated_at", "-pk"),
+        ("pk", "case_id", "case__reference", "system__name", "recipient__name", "updated_at"),
+        OTHER_LIST_LIMIT,
+    )
+    tasks = Listing(
+        total,
+        [
+            Item(
+                f"{row['case__reference']}: {row['system__name'] or row['recipient__name']}",
+                row["updated_at"],
+                case_admin_url(row["case_id"]),
+            )
+            for row in rows
+        ],
+    )
+    total, rows = _listing(
+        ExportJob.objects.filter(status=ExportStatus.FAILED).order_by("-updated_at", "-pk"),
+        ("pk", "case__reference", "updated_at"),
+        OTHER_LIST_LIMIT,
+    )
+    exports = Listing(
+        total,
+        [
+            Item(
+                row["case__reference"],
+                row["updated_at"],
+                _admin(f"dsr/exportjob/{row['pk']}/change/"),
+            )
+            for row in rows
+        ],
+    )
+    return emails, tasks, exports
+
+
+def digest_figures(
+    *, start: datetime, end: datetime, previous_start: datetime, today: date
+) -> DigestFigures:
+    """Every figure of a digest for the period [start, end), compared with
+    [previous_start, start); `today` (the controller's local date) dates overdue and due-soon.
+
+    Ten queries whatever the number of cases: one grouped pass over the case table for every
+    count (GROUP BY right, status with FILTERed counts), the medians bounded by the status
+    index, the first overdue and due-soon cases through the partial index of open cases, and
+    the reviews, retention runs and failures (LIMITed, each total counted by a window over the
+    same query).
+    """
+    counts = _case_counts(start, end, previous_start, today)
+    by_right, by_status, totals = _breakdown(counts.cells)
+    medians = _medians(start, end, previous_start, counts.first_received)
+    overdue, due_soon = _deadline_lines(today)
+    agreements, transfers = _reviews(today)
+    failed_emails, failed_tasks, failed_exports = _failures(previous_start)
+    return DigestFigures(
+        start=start,
+        end=end,
+        previous_start=previous_start,
+        today=today,
+        cells=counts.cells,
+        by_right=by_right,
+        by_status=by_status,
+        totals=totals,
+        overdue=Listing(counts.overdue, overdue),
+        due_soon=Listing(counts.due_soon, due_soon),
+        current=ClosingStats(totals.closed, counts.on_time, medians[0]),
+        previous=ClosingStats(counts.closed_before, counts.on_time_before, medians[1]),
+        trend=counts.trend,
+        agreements=agreements,
+        transfers=transfers,
+        retention=retention_runs_in(start, end),
+        failed_emails=failed_emails,
+        failed_tasks=failed_tasks,
+        failed_exports=failed_exports,
+    )
+
+
+# --- The email ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DigestMessage:
+    subject: str
+    text: str
+    html: str
+    chart_png: bytes
+    chart_cid: str
+    chart_alt: str
+
+
+def _signed(value: float | None, decimals: int) -> str:
+    if value is None:
+        return ""
+    rounded = round(value, decimals)
+    text = number_format(abs(rounded), decimals)
+    return f"+{text}" if rounded > 0 else (f"-{text}" if rounded < 0 else text)
+
+
+def _difference(current: float | None, previous: float | None) -> float | None:
+    return None if current is None or previous is None else current - previous
+
+
+def _subject(period: DigestPeriod, preview: bool) -> str:
+    if period.first_day == period.last_day:
+        subject = _("Privacy digest for %(day)s") % {"day": period.first_day.isoformat()}
+    else:
+        subject = _("Privacy digest for %(first)s to %(last)s") % {
+            "first": period.first_day.isoformat(),
+            "last": period.last_day.isoformat(),
+        }
+    return _("Preview: %(subject)s") % {"subject": subject} if preview else subject
+
+
+def digest_compose(
+    *,
+    subscription: DigestSubscription,
+    period: DigestPeriod,
+    figures: DigestFigures,
+    preview: bool = False,
+) -> DigestMessage:
+    """Render the digest in the subscriber's language: subject, text, HTML and chart."""
+    chart_cid = f"trend-{uuid.uuid4().hex}@digest.privacy-portal"
+    with override(subscription.language):
+        new_label, closed_label = _("New"), _("Closed")
+        chart_alt = _("Requests per week from %(first)s: new %(new)s; closed %(closed)s.") % {
+            "first": figures.trend[0].first_day.isoformat(),
+            "new": ", ".join(str(week.new) for week in figures.trend),
+            "closed": ", ".join(str(week.closed) for week in figures.trend),
+        }
+        context = {
+            "language": subscription.language,
+            "subscription": subscription,
+            "frequency": subscription.get_frequency_display(),
+            "period": period,
+            "figures": figures,
+            "preview": preview,
+            "chart_cid": chart_cid,
+            "chart_width": charts.WIDTH,
+            "chart_height": charts.HEIGHT,
+            "chart_alt": chart_alt,
+            "median_change": _signed(
+                _difference(figures.current.median_days, figures.previous.median_days), 1
+            ),
+            "on_time_change": _signed(
+                _difference(figures.current.on_time_rate, figures.previous.on_time_rate), 0
+            ),
+            "due_soon_days": DUE_SOON_DAYS,
+            "review_days": REVIEW_WINDOW_DAYS,
+            "overdue_url": _admin("dsr/dsrcase/?deadline=overdue"),
+            "due_soon_url": _admin("dsr/dsrcase/?deadline=due_soon"),
+            "subscription_url": _admin(f"accounts/digestsubscription/{subscription.pk}/change/"),
+        }
+        subject = _subject(period, preview)
+        text = render_to_string("emails/dsr/digest.txt", context)
+        html = render_to_string("emails/dsr/digest.html", context)
+        chart = charts.weekly_bars_png(
+            [(week.first_day, week.new, week.closed) for week in figures.trend],
+            new_label=new_label,
+            closed_label=closed_label,
+        )
+    return DigestMessage(subject, _tidy(text), html, chart, chart_cid, chart_alt)
+
+
+def _tidy(text: str) -> str:
+    """Template tags leave blank lines behind; keep at most one between paragraphs."""
+    lines = [line.rstrip() for line in text.strip().splitlines()]
+    tidy: list[str] = []
+    for line in lines:
+        if line or (tidy and tidy[-1]):
+            tidy.append(line)
+    return "\n".join(tidy) + "\n"
+
+
+def digest_send(
+    *, subscription: DigestSubscription, now: datetime | None = None, preview: bool = False
+) -> OutboxEmail | None:
+    """Write one subscriber's digest to the outbox, with its chart as an inline PNG (stored in
+    default storage under digests/).
+
+    Not a preview: the period is the latest due at `now`, claimed as a SentNotice in the
+    transaction that writes the email, so a second call (a retry, a second beat) writes
+    nothing and returns None. A preview covers the period ending `now` and claims nothing.
+    """
+    now = now or timezone.now()
+    period = period_preview(subscription, now) if preview else period_due(subscription, now)
+    key = claim_key(subscription, period)
+    # A cheap look before computing the figures; the claim below is what decides.
+    if not preview and SentNotice.objects.filter(key=key).exists():
+        return None
+    figures = digest_figures(
+        start=period.start,
+        end=period.end,
+        previous_start=period.previous_start,
+        today=deadlines.local_received_date(now),
+    )
+    message = digest_compose(
+        subscription=subscription, period=period, figures=figures, preview=preview
+    )
+    path = default_storage.save(
+        f"digests/{period.first_day:%Y/%m}/{uuid.uuid4().hex}.png",
+        ContentFile(message.chart_png),
+    )
+    with transaction.atomic():
+        if preview or notice_claim(key=key, category=CATEGORY, recipients=1):
+            return outbox_enqueue(
+                to=subscription.user.email,
+                subject=message.subject,
+                body_text=message.text,
+                body_html=message.html,
+                headers={"Auto-Submitted": "auto-generated"},
+                attachments=[
+                    {
+                        "name": "trend.png",
+                        "path": path,
+                        "content_type": "image/png",
+                        "content_id": message.chart_cid,
+                        "inline": True,
+                        "delete_after_send": True,
+                    }
+                ],
+                reference=key if not preview else f"digest:{subscription.pk}:preview",
+            )
+    default_storage.delete(path)
+    return None
