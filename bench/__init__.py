@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m bench.<name>` measures one part of the portal against a baseline."""
