@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from dsr import deadlines
@@ -743,7 +743,8 @@ def _download_until(case: DsrCase) -> str:
     job = export_latest_ready(case)
     if job is None or job.expires_at is None:
         return ""
-    return formats.date_format(timezone.localtime(job.expires_at).date(), "DATE_FORMAT")
+    with translation.override(case.language):  # written into the letter, in its language
+        return formats.date_format(timezone.localtime(job.expires_at).date(), "DATE_FORMAT")
 
 
 @transaction.atomic
