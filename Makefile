@@ -6,11 +6,12 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint check venv lock messages clean-var help
+.PHONY: run test bench lint check venv lock messages clean-var help
 
 help:
 	@echo "make run    - start the portal (web, worker, beat) with demo data"
 	@echo "make test   - ruff, Django checks and the whole test suite on PostgreSQL and Redis"
+	@echo "make bench  - measure speed and memory against baselines (bench/results.json)"
 	@echo "make lock   - regenerate requirements.lock from pyproject.toml"
 	@echo "make messages - update and compile the translations"
 
@@ -43,6 +44,10 @@ check: venv
 
 test: lint check
 	$(BIN)/pytest
+
+# Needs the PostgreSQL of `make test`; builds its own scratch databases and drops them.
+bench: venv
+	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python -m bench
 
 lock:
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
