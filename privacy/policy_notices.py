@@ -80,8 +80,8 @@ def notice_send_batch(*, notice_id: int, batch_size: int | None = None) -> int:
                 subject=_("Changes to our privacy policy"),
                 body_text=_(
                     "We have updated our privacy policy. The new version %(version)s takes "
-                    "effect on %(date)s.\\n\\nWhat changed: %(summary)s\\n\\nRead what changed, "
-                    "word by word: %(url)s\\n"
+                    "effect on %(date)s.\n\nWhat changed: %(summary)s\n\nRead what changed, "
+                    "word by word: %(url)s\n"
                 )
                 % {
                     "version": version.version,

@@ -101,6 +101,28 @@ def admin_client(client, superuser):
     return client
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _force_login_is_verified():
+    """In tests, `client.force_login(user)` signs in the way staff do: with a second factor.
+    `force_login_without_second_factor` (tests.helpers) gives a password-only session."""
+    from django.test import Client
+
+    from tests.helpers import verify_second_factor
+
+    original = Client.force_login
+
+    def force_login(self, user, backend=None):
+        original(self, user, backend)
+        if getattr(user, "is_staff", False):
+            verify_second_factor(self, user)
+
+    Client.force_login = force_login
+    Client.force_login_unverified = original
+    yield
+    Client.force_login = original
+    del Client.force_login_unverified
+
+
 # --- Celery ---------------------------------------------------------------------------------
 
 
@@ -161,11 +183,16 @@ def screenshot(request, page):
 
 @pytest.fixture
 def staff_page(page, live_server, superuser):
-    """A Chromium page logged into the admin as a superuser."""
+    """A Chromium page signed into the admin as a superuser: password, then app code."""
+    from tests.helpers import authenticator_code, authenticator_for
+
+    device = authenticator_for(superuser)
     page.set_default_timeout(15_000)
     page.goto(f"{live_server.url}/admin/login/")
     page.get_by_label("Username").fill(superuser.username)
     page.get_by_label("Password").fill(TEST_PASSWORD)
     page.get_by_role("button", name="Log in").click()
+    page.get_by_label("Code").fill(authenticator_code(device))
+    page.get_by_role("button", name="Verify").click()
     page.wait_for_url(f"{live_server.url}/admin/")
     return page

@@ -23,4 +23,4 @@ def test_wrong_password_is_refused_with_a_message(page, live_server, superuser):
     page.get_by_label("Password").fill("not the password")
     page.get_by_role("button", name="Log in").click()
 
-    expect(page.get_by_text("Please enter the correct username and password")).to_be_visible()
+    expect(page.get_by_text("Please enter a correct username and password")).to_be_visible()

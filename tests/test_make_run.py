@@ -96,7 +96,8 @@ def test_make_run_serves_pages_and_runs_queued_and_scheduled_tasks(embedded_env,
         assert health.status == 200
         assert b'"broker": "ok"' in health.read()
 
-        opener = _log_in(base, "demo", password)
+        key = (tmp_path / "var" / "demo-staff-totp-key").read_text().strip()
+        opener = _log_in(base, "demo", password, key)
         status_page = opener.open(f"{base}/admin/privacy/workercheck/").read().decode()
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', status_page).group(1)
         opener.open(
@@ -128,7 +129,10 @@ def test_make_run_serves_pages_and_runs_queued_and_scheduled_tasks(embedded_env,
     assert "web" in output and "worker" in output
 
 
-def _log_in(base: str, username: str, password: str):
+def _log_in(base: str, username: str, password: str, totp_key: str):
+    """Sign in as staff do: password, then the authenticator app's code."""
+    from django_otp.oath import totp
+
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
     page = opener.open(f"{base}/admin/login/").read().decode()
@@ -142,5 +146,18 @@ def _log_in(base: str, username: str, password: str):
             headers={"Referer": f"{base}/admin/login/"},
         )
     )
-    assert response.geturl().endswith("/admin/"), "login failed"
+    assert "/admin/two-factor/" in response.geturl(), "password step failed"
+    page = response.read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    code = f"{totp(bytes.fromhex(totp_key)):06d}"
+    response = opener.open(
+        urllib.request.Request(
+            f"{base}/admin/two-factor/",
+            data=urllib.parse.urlencode(
+                {"csrfmiddlewaretoken": token, "code": code, "next": "/admin/"}
+            ).encode(),
+            headers={"Referer": response.geturl()},
+        )
+    )
+    assert response.geturl().endswith("/admin/"), "second step failed"
     return opener

@@ -17,6 +17,7 @@ from dsr.models import DsrCase, ExportFile, ExportJob
 from privacy.choices import AccessAction
 from privacy.models import AccessLogEntry
 from tests.factories import TEST_PASSWORD, ControllerProfileFactory
+from tests.helpers import authenticator_code, authenticator_for
 
 pytestmark = [
     pytest.mark.browser,
@@ -105,10 +106,14 @@ def test_a_requester_gets_a_copy_of_their_data_in_swedish(
     try:
         staff = staff_context.new_page()
         staff.set_default_timeout(20_000)
+        app = authenticator_for(superuser)  # the officer's authenticator, set up before
         staff.goto(f"{live_server.url}/admin/login/")
         staff.get_by_label("Username").fill(superuser.username)
         staff.get_by_label("Password").fill(TEST_PASSWORD)
         staff.get_by_role("button", name="Log in").click()
+        staff.locator("input[name=code]").fill(authenticator_code(app))
+        staff.locator("#login-form input[type=submit]").click()
+        staff.wait_for_url(f"{live_server.url}/admin/")
         staff.goto(f"{live_server.url}/admin/dsr/dsrcase/{case.pk}/change/")
         staff.locator(".dsr-exports").get_by_role("link", name="Build export").click()
         staff.get_by_role("button", name="Build export").click()
