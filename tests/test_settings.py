@@ -86,3 +86,32 @@ def test_static_files_collect_for_production(tmp_path):
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "static" / "staticfiles.json").is_file()
     assert list((tmp_path / "static" / "admin" / "css").glob("base.*.css"))
+
+
+def test_production_responses_carry_the_security_headers():
+    code = (
+        "import django, json; django.setup();"
+        "from django.test import Client;"
+        "r = Client().get('/healthz', secure=True, HTTP_HOST='privacy.example.com');"
+        "print(json.dumps({k: r.get(k) for k in ('Strict-Transport-Security', "
+        "'Content-Security-Policy', 'X-Content-Type-Options', 'Referrer-Policy', "
+        "'X-Frame-Options', 'Cross-Origin-Opener-Policy')}))"
+    )
+    env = production_env(
+        DATABASE_URL="postgres://postgres@127.0.0.1:5432/postgres",
+        CELERY_BROKER_URL="redis://127.0.0.1:6379/15",
+    )
+    result = python(code, env=env)
+    assert result.returncode == 0, result.stderr
+    import json
+
+    headers = json.loads(result.stdout.strip().splitlines()[-1])
+    hsts = headers["Strict-Transport-Security"]
+    assert int(hsts.split("max-age=")[1].split(";")[0]) >= 31_536_000
+    assert "includeSubDomains" in hsts and "preload" in hsts
+    assert "default-src 'self'" in headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] == "same-origin"
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["Cross-Origin-Opener-Policy"] == "same-origin"

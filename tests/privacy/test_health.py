@@ -80,3 +80,24 @@ def test_healthz_is_503_when_the_database_is_down():
 
 def test_healthz_refuses_writes(client, db):
     assert client.post("/healthz").status_code == 405
+
+
+@pytest.mark.slow
+def test_healthz_is_503_when_the_database_is_not_migrated():
+    code = (
+        "import django, json; django.setup();"
+        "from django.test import Client;"
+        "r = Client().get('/healthz');"
+        "print(json.dumps({'status': r.status_code, 'body': r.json()}))"
+    )
+    env = project_env(
+        DJANGO_SETTINGS_MODULE="config.settings.test",
+        DATABASE_URL="postgres://postgres@127.0.0.1:5432/postgres",  # reachable, no tables
+    )
+    result = python(code, env=env)
+    assert result.returncode == 0, result.stderr
+    outcome = json.loads(result.stdout.strip().splitlines()[-1])
+    assert outcome == {
+        "status": 503,
+        "body": {"status": "unavailable", "database": "unavailable", "broker": "ok"},
+    }
