@@ -212,6 +212,13 @@ class DsrCase(TimeStampedModel):
         editable=False,
     )
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True, editable=False)
+    pruned_at = models.DateTimeField(
+        _("pruned at"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("When the closed case was reduced to what proof needs."),
+    )
 
     class Meta:
         verbose_name = _("data subject request")

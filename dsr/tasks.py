@@ -162,3 +162,16 @@ def send_digest(subscription_id: int) -> bool:
     email = digests.digest_send(subscription=subscription)
     logger.info("digest %s: %s", subscription_id, f"email {email.pk}" if email else "already sent")
     return email is not None
+
+
+@shared_task(soft_time_limit=3300, time_limit=3600)
+def prune_closed_cases() -> int:
+    """Reduce cases closed long ago to their proof, each in its own transaction."""
+    from dsr.services import minimisation
+
+    pruned = 0
+    for case_id in minimisation.cases_due_for_pruning().values_list("pk", flat=True).iterator():
+        pruned += minimisation.case_prune(case_id=case_id)
+    if pruned:
+        logger.info("pruned %s closed case(s)", pruned)
+    return pruned

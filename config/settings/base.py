@@ -242,6 +242,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(seconds=OUTBOX_SWEEP_SECONDS),
         "options": {"expires": OUTBOX_SWEEP_SECONDS},
     },
+    "dsr-prune-closed-cases": {
+        "task": "dsr.tasks.prune_closed_cases",
+        "schedule": timedelta(hours=24),
+        "options": {"expires": 3600},
+    },
     "dsr-retention-sweep": {
         "task": "dsr.tasks.sweep_retention",
         "schedule": timedelta(hours=24),
@@ -321,6 +326,9 @@ DSR_RESPONSE_DAYS = env.int("DSR_RESPONSE_DAYS", default=30)
 # Public forms: attempts allowed per hour, per client address and per email address.
 DSR_REQUEST_LIMIT_PER_IP = env.int("DSR_REQUEST_LIMIT_PER_IP", default=20)
 DSR_REQUEST_LIMIT_PER_EMAIL = env.int("DSR_REQUEST_LIMIT_PER_EMAIL", default=5)
+# Closed cases are reduced to what proof needs (reference, dates, outcome, hashes) after this
+# many days, so the portal does not keep what the company promised to erase.
+DSR_PRUNE_AFTER = timedelta(days=env.int("DSR_PRUNE_AFTER_DAYS", default=3 * 365))
 # The emailed confirmation link of a self-service request is valid this long, once.
 DSR_VERIFICATION_LINK_TTL = timedelta(hours=24)
 # Self-service requests never confirmed are closed (with a notice) after this many days.
