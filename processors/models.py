@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from privacy import uploads
 from privacy.models import DataCategory, ProcessingActivity, System, TimeStampedModel
 from processors import rules
 from processors.choices import (
@@ -190,7 +191,11 @@ class ProcessorAgreement(TimeStampedModel):
         _("document"),
         upload_to="agreements/%Y/",
         blank=True,
-        validators=[FileExtensionValidator(AGREEMENT_DOCUMENT_EXTENSIONS), rules.document_size],
+        validators=[
+            FileExtensionValidator(AGREEMENT_DOCUMENT_EXTENSIONS),
+            rules.document_size,
+            uploads.document,
+        ],
     )
     # Art. 28(3)(a)-(h): whether the contract has the term, and where.
     instructions = models.BooleanField(_("(a) documented instructions only"), default=False)

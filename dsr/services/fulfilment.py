@@ -42,7 +42,7 @@ from dsr.choices import (
     TaskStatus,
 )
 from dsr.models import CaseTask, DsrCase, RetainedData, SystemConnector
-from privacy import crypto
+from privacy import crypto, uploads
 from privacy.choices import ConsentAction, ConsentMethod
 from privacy.errors import ApplicationError
 from privacy.identifiers import normalise_email
@@ -652,11 +652,11 @@ def task_complete_manual(
     done_at = _as_datetime(done_at)
     if done_at > timezone.now() + timedelta(minutes=5):
         raise ApplicationError(_("The task cannot have been done in the future."))
-    if attachment is not None and attachment.size > settings.UPLOAD_MAX_BYTES:
-        raise ApplicationError(
-            _("The attachment is larger than %(limit)d MB.")
-            % {"limit": settings.UPLOAD_MAX_BYTES // 2**20}
-        )
+    if attachment is not None:
+        try:
+            uploads.check(attachment, uploads.EVIDENCE)
+        except ValidationError as error:
+            raise ApplicationError(" ".join(error.messages)) from error
     case = _lock_case(task.case_id)
     task = _lock_task(task.pk)
     task.case = case
@@ -667,7 +667,12 @@ def task_complete_manual(
     task.evidence = evidence.strip()
     task.error = ""
     if attachment is not None:
-        task.evidence_file.save(attachment.name, attachment, save=False)
+        # Evidence may show the person: kept encrypted, under a name of ours (the original
+        # name's extension says how to serve it back).
+        attachment.seek(0)
+        sealed = crypto.encrypt_bytes(attachment.read())
+        name = f"{task.public_id}-evidence.{uploads.extension(attachment.name)}.enc"
+        task.evidence_file.save(name, ContentFile(sealed), save=False)
     task.save()
     _record(
         task,
@@ -818,3 +823,11 @@ def tasks_pending_unqueued(*, limit: int = 500) -> list[int]:
         .order_by("pk")
         .values_list("pk", flat=True)[:limit]
     )
+
+
+def evidence_file_read(task: CaseTask) -> tuple[bytes, str, str]:
+    """The plain content of a task's evidence attachment, its download name and type."""
+    with task.evidence_file.open("rb") as handle:
+        data = crypto.decrypt_bytes(handle.read())
+    kind = task.evidence_file.name.removesuffix(".enc").rsplit(".", 1)[-1]
+    return data, f"{task.case.reference}-evidence.{kind}", uploads.content_type(f"x.{kind}")

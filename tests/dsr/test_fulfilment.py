@@ -485,7 +485,7 @@ def test_a_manual_task_waits_for_its_owner_and_completes_only_with_evidence(
         actor=privacy_officer,
         evidence="Deleted 3 tickets from the helpdesk; none under an open complaint.",
         done_at=timezone.now() - timedelta(hours=2),
-        attachment=SimpleUploadedFile("screenshot.png", b"\x89PNG..."),
+        attachment=SimpleUploadedFile("screenshot.png", b"\x89PNG\r\n\x1a\nimage data"),
     )
 
     task.refresh_from_db()
@@ -493,7 +493,10 @@ def test_a_manual_task_waits_for_its_owner_and_completes_only_with_evidence(
     assert task.completed_by == privacy_officer
     assert task.completed_at < timezone.now() - timedelta(hours=1)
     assert task.evidence.startswith("Deleted 3 tickets")
-    assert task.evidence_file.name.endswith(".png")
+    assert task.evidence_file.name.endswith(".png.enc")  # kept encrypted
+    data, name, content_type = fulfilment.evidence_file_read(task)
+    assert data == b"\x89PNG\r\n\x1a\nimage data"
+    assert name == f"{case.reference}-evidence.png" and content_type == "image/png"
     assert any("done by hand" in n and "Deleted 3 tickets" in n for n in task_notes(case))
     assert set(notices(case)) == {"Amazon Web Services", "Stripe"}
     with pytest.raises(ApplicationError, match="already done"):
