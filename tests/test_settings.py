@@ -115,3 +115,23 @@ def test_production_responses_carry_the_security_headers():
     assert headers["Referrer-Policy"] == "same-origin"
     assert headers["X-Frame-Options"] == "DENY"
     assert headers["Cross-Origin-Opener-Policy"] == "same-origin"
+
+
+def test_a_named_bucket_moves_files_to_s3_compatible_storage():
+    code = (
+        "import django, json; django.setup(); from django.conf import settings;"
+        "print(json.dumps(settings.STORAGES['default']))"
+    )
+    default = json_of(python(code, env=production_env()))
+    assert default["BACKEND"] == "django.core.files.storage.FileSystemStorage"
+    s3 = json_of(python(code, env=production_env(S3_BUCKET="portal-files", S3_REGION="eu-north-1")))
+    assert s3["BACKEND"] == "storages.backends.s3.S3Storage"
+    assert s3["OPTIONS"]["bucket_name"] == "portal-files"
+    assert s3["OPTIONS"]["default_acl"] == "private"
+
+
+def json_of(result):
+    import json
+
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])

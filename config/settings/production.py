@@ -39,8 +39,29 @@ if len(IDENTIFIER_HASH_KEY) < 32:
 
 DATABASES = {"default": database_from_env(default=None)}
 
+# Files (exports, evidence, contracts: personal data ones are encrypted before they are
+# stored) go to MEDIA_ROOT, or to an S3-compatible bucket when one is named (pip install
+# ".[s3]"): the bucket must be private; files are only ever served through the portal.
+_BUCKET = env.str("S3_BUCKET", default="")
+_DEFAULT_STORAGE = (
+    {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": _BUCKET,
+            "endpoint_url": env.str("S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("S3_REGION", default="") or None,
+            "access_key": env.str("S3_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("S3_SECRET_ACCESS_KEY", default="") or None,
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+    if _BUCKET
+    else {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+)
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _DEFAULT_STORAGE,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
