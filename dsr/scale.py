@@ -289,9 +289,14 @@ def seed_cases(
     submission_ids = reserve_ids(Submission, count)
     used_submissions = 0
     position = 0
+    # Every right among the first cases and every status among the newest, whatever the size.
+    every_right = list(Right)
+    every_status = {count - 1 - n: status for n, status in enumerate(S)}
     while position < count:
         rights = [_pick(rng, RIGHT_WEIGHTS)]
-        if position + 1 < count and rng.random() < 0.1:
+        if position < len(every_right):
+            rights = [every_right[position]]
+        elif position + 1 < count and rng.random() < 0.1:
             second = _pick(rng, RIGHT_WEIGHTS)
             if second != rights[0]:
                 rights.append(second)
@@ -349,6 +354,7 @@ def seed_cases(
                 reference=reference,
                 submission_id=submission_id,
                 right=right,
+                status=every_status.get(position - 1),
                 channel=channel,
                 at=at,
                 subject_id=subject_id,
@@ -434,20 +440,17 @@ CASE_COLUMNS = [
 _STATUS = CASE_COLUMNS.index("status")
 
 
-def _case(*, rng, case_id, reference, submission_id, right, channel, at, subject_id, language,
-          anchor, dates, team, systems):  # fmt: skip
+def _case(*, rng, case_id, reference, submission_id, right, status, channel, at, subject_id,
+          language, anchor, dates, team, systems):  # fmt: skip
     """One case's row, events, running pause, tasks and log entries, consistent with its
-    status and its dates."""
+    status (drawn by age unless given) and its dates."""
     age = (anchor - at).total_seconds() / 86400
-    if age < OPEN_WINDOW_DAYS:
+    if status is None and age < OPEN_WINDOW_DAYS:
         status = _pick(rng, OPEN_WEIGHTS) if rng.random() < 0.8 else _pick(rng, CLOSED_WEIGHTS)
-    else:
+    elif status is None:
         open_late = rng.random() < 0.015
-        status = (
-            rng.choice([S.IN_PROGRESS, S.AWAITING_REQUESTER])
-            if open_late
-            else (_pick(rng, CLOSED_WEIGHTS))
-        )
+        status = rng.choice([S.IN_PROGRESS, S.AWAITING_REQUESTER]) if open_late else None
+        status = status or _pick(rng, CLOSED_WEIGHTS)
     final = status in FINAL_STATUSES
     paused_days = rng.randint(2, 12) if final and rng.random() < 0.1 else 0
     target, due, extended = dates(at, paused_days)

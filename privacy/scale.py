@@ -401,6 +401,21 @@ NAME_ORIGINS = {
     "IE": ["fr", "pl", "zh", "es", "nl"],
     "JP": ["ja"] * 4 + ["zh"],
 }
+# Where people outside any organisation (subscribers, visitors, applicants) live.
+PRIVATE_COUNTRIES = ["SE"] * 6 + [
+    "FI",
+    "NO",
+    "DK",
+    "DE",
+    "PL",
+    "NL",
+    "FR",
+    "ES",
+    "IT",
+    "GR",
+    "IE",
+    "JP",
+]
 COUNTRY_LANGUAGE = {"SE": Language.SWEDISH}
 PRIVATE_DOMAINS = [
     "post.example",
@@ -655,7 +670,7 @@ def seed_subjects(
             organisation = rng.choice(customers)
         elif category == S.SUPPLIER_CONTACT:
             organisation = rng.choice(suppliers)
-        country = organisation[1] if organisation else rng.choice(["SE", "SE", "SE", "FI", "DE"])
+        country = organisation[1] if organisation else rng.choice(PRIVATE_COUNTRIES)
         origin = rng.choice(NAME_ORIGINS.get(country, ["sv"]))
         given_names, family_names, family_first = NAMES[origin]
         given, given_ascii = _parts(rng.choice(given_names))
