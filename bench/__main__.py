@@ -3,7 +3,8 @@
 Each figure is measured next to its baseline in the same run and reported as a ratio, with
 its target where it has one:
     {"name", "value", "unit", "baseline", "ratio", "target", "ok"}
-Sections: exports (bench/exports.py). Run one with `python -m bench --only exports`.
+Sections: exports (bench/exports.py), scale (bench/scale.py). Run one with
+`python -m bench --only exports`.
 """
 
 import argparse
@@ -12,10 +13,11 @@ import sys
 import time
 from pathlib import Path
 
-from bench import exports
+from bench import exports, scale
 
 SECTIONS = {
     "exports": lambda: exports.run(),
+    "scale": lambda: scale.run(),
 }
 RESULTS = Path(__file__).resolve().parent / "results.json"
 
