@@ -1,6 +1,19 @@
 from django.conf import settings
+from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.shortcuts import redirect
 from django_otp.admin import OTPAdminSite
+
+
+class LoggedAutocompleteJsonView(AutocompleteJsonView):
+    """Autocomplete searches by name or address: recorded like the list's own search, for
+    models whose admin keeps an access log (privacy.admin_tools.AccessLoggedAdminMixin)."""
+
+    def get(self, request, *args, **kwargs):
+        response = super().get(request, *args, **kwargs)
+        record = getattr(self.model_admin, "access_log_search", None)
+        if record is not None and self.term.strip() and response.status_code == 200:
+            record(request, self.term.strip())
+        return response
 
 
 class PortalAdminSite(OTPAdminSite):
@@ -21,3 +34,6 @@ class PortalAdminSite(OTPAdminSite):
     def logout(self, request, extra_context=None):
         response = super().logout(request, extra_context)
         return response if request.method == "POST" else redirect(settings.LOGIN_URL)
+
+    def autocomplete_view(self, request):
+        return LoggedAutocompleteJsonView.as_view(admin_site=self)(request)

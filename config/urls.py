@@ -10,6 +10,7 @@ urlpatterns = [
     # Staff-only documents built from the register (the Art. 30 record); before the admin's
     # catch-all so that /admin/register/... is ours.
     path("admin/register/", include("processors.staff_urls")),
+    path("admin/two-factor/webauthn/", include("django_otp_webauthn.urls")),
     path("admin/two-factor/", include("accounts.urls")),
     path("admin/dsr-documents/", include("dsr.staff_urls")),
     path("admin/", admin.site.urls),

@@ -38,6 +38,7 @@ from dsr.choices import (
     TaskStatus,
 )
 from dsr.models import CaseEvent, CaseTask, DsrCase, ExportFile, ExportJob, Letter, Submission
+from dsr.permissions import CaseVisibilityAdminMixin, case_visible_to, submissions_visible_to
 from dsr.services import cases as services
 from dsr.services import exports as export_services
 from dsr.services import fulfilment
@@ -45,6 +46,8 @@ from privacy import crypto
 from privacy.admin_tools import (
     AUDIT_FIELDS,
     AUDIT_FIELDSET,
+    AccessLogged,
+    AccessLoggedAdminMixin,
     EstimatedCountPaginator,
     ReadOnlyInlineMixin,
     call_service,
@@ -602,6 +605,7 @@ class CaseTaskInline(ReadOnlyInlineMixin, admin.TabularInline):
         "attempts",
         "error",
         "completed",
+        "evidence_link",
         "next_steps",
     )
     readonly_fields = fields
@@ -634,6 +638,17 @@ class CaseTaskInline(ReadOnlyInlineMixin, admin.TabularInline):
                 for action in TASK_ACTIONS
                 if action.available(obj.case, obj)
             ),
+        )
+
+    @admin.display(description=_("evidence"))
+    def evidence_link(self, obj):
+        if not obj.evidence_file:
+            return "-"
+        # Through the staff download (logged, never shown inline), not the storage's URL.
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("dsr_staff:task_evidence", args=[obj.pk]),
+            _("Download"),
         )
 
     @admin.display(description=_("system or recipient"))
@@ -704,7 +719,8 @@ PLAIN_FIELDS = ("language", "details", "rectification_content")
 
 
 @admin.register(DsrCase)
-class DsrCaseAdmin(admin.ModelAdmin):
+class DsrCaseAdmin(AccessLoggedAdminMixin, CaseVisibilityAdminMixin, admin.ModelAdmin):
+    access_logged = AccessLogged("case", subject="subject_id", case="reference")
     form = dsr_forms.CaseChangeForm
     list_display = (
         "reference",
@@ -856,6 +872,13 @@ class DsrCaseAdmin(admin.ModelAdmin):
         if obj is not None and obj.is_open:
             return [fieldset for fieldset in self.fieldsets if fieldset is not OUTCOME_FIELDSET]
         return self.fieldsets
+
+    def get_autocomplete_fields(self, request):
+        # Searching colleagues goes through the staff accounts' admin; without access to it
+        # (support agents) the assignee is picked from a plain list.
+        if request.user.has_perm("accounts.view_user"):
+            return self.autocomplete_fields
+        return tuple(name for name in self.autocomplete_fields if name != "assignee")
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "assignee":
@@ -1164,6 +1187,8 @@ class DsrCaseAdmin(admin.ModelAdmin):
                 elif self._run(request, form, run):
                     case.refresh_from_db()
                     self.message_user(request, self._success(case, action, task), messages.SUCCESS)
+                    if not case_visible_to(request.user, case):  # assigned to a colleague
+                        return redirect(reverse("admin:dsr_dsrcase_changelist"))
                     return redirect(case_url)
         else:
             if not available:
@@ -1396,9 +1421,19 @@ class SubmissionCaseInline(ReadOnlyInlineMixin, admin.TabularInline):
     classes = ("dsr-inline",)
 
 
+def _first_case(submission: Submission) -> DsrCase | None:
+    return min(submission.cases.all(), key=lambda case: case.pk, default=None)  # prefetched
+
+
 @admin.register(Submission)
-class SubmissionAdmin(admin.ModelAdmin):
+class SubmissionAdmin(AccessLoggedAdminMixin, CaseVisibilityAdminMixin, admin.ModelAdmin):
     """What arrived, as it arrived: read-only; the work happens on its cases."""
+
+    access_logged = AccessLogged(
+        "submission",
+        subject=lambda submission: getattr(_first_case(submission), "subject_id", None),
+        case=lambda submission: getattr(_first_case(submission), "reference", ""),
+    )
 
     list_display = ("received_at", "channel", "requester", "references", "created_by")
     list_filter = ("channel",)
@@ -1427,6 +1462,9 @@ class SubmissionAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("cases")
+
+    def visible_to(self, user, queryset):
+        return submissions_visible_to(user, queryset)
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip()
@@ -1489,9 +1527,12 @@ class ExportFileInline(ReadOnlyInlineMixin, admin.TabularInline):
 
 
 @admin.register(ExportJob)
-class ExportJobAdmin(admin.ModelAdmin):
+class ExportJobAdmin(AccessLoggedAdminMixin, CaseVisibilityAdminMixin, admin.ModelAdmin):
     """Every export of every case, read-only: they are made and retried on the case page,
     and neither an export nor its files can be deleted (their hashes are the proof)."""
+
+    access_logged = AccessLogged("export", subject="case.subject_id", case="case.reference")
+    case_path = "case"
 
     list_display = ("case", "status", "created_at", "finished_at", "expires_at")
     list_filter = ("status",)

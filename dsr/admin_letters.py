@@ -24,8 +24,9 @@ from django.views.decorators.http import require_POST
 from dsr import letters
 from dsr.choices import LetterKind
 from dsr.models import Letter, LetterTemplate
+from dsr.permissions import CaseVisibilityAdminMixin
 from dsr.services.letters import letter_template_reset, letter_template_save
-from privacy.admin_tools import adopt
+from privacy.admin_tools import AccessLogged, AccessLoggedAdminMixin, adopt
 from privacy.choices import Language, OutboxStatus
 
 # --- Templates ------------------------------------------------------------------------------
@@ -208,8 +209,11 @@ def letter_pdf_url(letter: Letter) -> str:
 
 
 @admin.register(Letter)
-class LetterAdmin(admin.ModelAdmin):
+class LetterAdmin(AccessLoggedAdminMixin, CaseVisibilityAdminMixin, admin.ModelAdmin):
     """What was said to whom and when; nobody adds, changes or deletes a letter here."""
+
+    access_logged = AccessLogged("letter", subject="case.subject_id", case="case.reference")
+    case_path = "case"
 
     list_display = (
         "case_reference",

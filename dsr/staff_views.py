@@ -3,20 +3,27 @@
 from django.contrib import admin, messages
 from django.contrib.admin.utils import quote
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_safe
 
-from dsr.models import ExportFile, Letter
+from dsr.models import CaseTask, ExportFile, Letter
+from dsr.permissions import case_or_404
 from dsr.services import exports as export_services
+from dsr.services.fulfilment import evidence_file_read
+from privacy.access_log import access_log_case_staff
+from privacy.choices import AccessAction
+from privacy.downloads import attachment_response
 from privacy.errors import ApplicationError
 from privacy.ratelimit import client_ip
 
 LETTER_PERMISSION = "dsr.view_letter"
-# Whoever may look at a case may read the export made for it.
+# Whoever may look at a case may read the export made for it, and a task's evidence.
 EXPORT_PERMISSION = "dsr.view_dsrcase"
+EVIDENCE_PERMISSION = "dsr.view_dsrcase"
 
 
 def _letter_pdf(request, pk: int):
@@ -28,6 +35,7 @@ def _letter_pdf(request, pk: int):
     letter = get_object_or_404(
         Letter.objects.select_related("case__submission", "task__recipient"), pk=pk
     )
+    case = case_or_404(request.user, letter.case)
     # WeasyPrint takes most of a second to import: load it with the first download.
     from dsr.letter_pdf import letter_pdf_filename, render_letter_pdf
 
@@ -35,6 +43,9 @@ def _letter_pdf(request, pk: int):
     response["Content-Disposition"] = content_disposition_header(True, letter_pdf_filename(letter))
     # Personal data: never kept by a browser or proxy cache.
     response["Cache-Control"] = "no-store"
+    access_log_case_staff(
+        request, case, action=AccessAction.DOWNLOAD, object_type="letter", object_id=str(letter.pk)
+    )
     return response
 
 
@@ -48,6 +59,7 @@ def _export_file(request, pk: int):
     if not request.user.has_perm(EXPORT_PERMISSION):
         raise PermissionDenied
     file = get_object_or_404(ExportFile.objects.select_related("job__case"), pk=pk)
+    case_or_404(request.user, file.job.case)
     try:
         data = export_services.export_file_read(file)
     except ApplicationError as error:
@@ -65,3 +77,30 @@ def _export_file(request, pk: int):
 
 # Not HEAD: every answer carrying the file is a download, and each is logged.
 export_file = admin.site.admin_view(require_GET(_export_file))
+
+
+def _task_evidence(request, pk: int):
+    """The attachment a member of staff gave as evidence when completing a task by hand
+    (a screenshot, a processor's confirmation), decrypted, as a download."""
+    if not request.user.has_perm(EVIDENCE_PERMISSION):
+        raise PermissionDenied
+    task = get_object_or_404(CaseTask.objects.select_related("case"), pk=pk)
+    case = case_or_404(request.user, task.case)
+    if not task.evidence_file:
+        raise Http404
+    try:
+        data, filename, content_type = evidence_file_read(task)
+    except (OSError, ValueError):  # missing from storage, or sealed with a key now gone
+        messages.error(request, _("The evidence file could not be read; it may have been pruned."))
+        return redirect(reverse("admin:dsr_dsrcase_change", args=[quote(case.pk)]))
+    access_log_case_staff(
+        request,
+        case,
+        action=AccessAction.DOWNLOAD,
+        object_type="task evidence",
+        object_id=str(task.pk),
+    )
+    return attachment_response(data, filename=filename, content_type=content_type)
+
+
+task_evidence = admin.site.admin_view(require_GET(_task_evidence))

@@ -6,6 +6,7 @@ from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_POST
 
 from privacy import health, selectors, services
@@ -13,6 +14,8 @@ from privacy.admin_tools import (
     AUDIT_FIELDS,
     AUDIT_FIELDSET,
     URL_FIELDS_HTTPS,
+    AccessLogged,
+    AccessLoggedAdminMixin,
     EstimatedCountPaginator,
     ReadOnlyInlineMixin,
     adopt,
@@ -289,8 +292,12 @@ class ConsentRecordInline(ReadOnlyInlineMixin, admin.TabularInline):
 
 
 @admin.register(DataSubject)
-class DataSubjectAdmin(admin.ModelAdmin):
+class DataSubjectAdmin(AccessLoggedAdminMixin, admin.ModelAdmin):
     """Built for a million rows: no full COUNT, indexed search, filters on cheap columns only."""
+
+    access_logged = AccessLogged(
+        "data subject", subject="pk", purpose=gettext_noop("Looking up a data subject")
+    )
 
     list_display = (
         "id",
@@ -321,6 +328,13 @@ class DataSubjectAdmin(admin.ModelAdmin):
     )
     inlines = (SubjectEmailInline, ConsentRecordInline)
 
+    def get_deleted_objects(self, objs, request):
+        # A subject's addresses go with it, though no one deletes an address on its own
+        # (SubjectEmailAdmin): that is not a permission the deletion lacks.
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        perms_needed.discard(SubjectEmail._meta.verbose_name)
+        return deleted, counts, perms_needed, protected
+
     def get_queryset(self, request):
         # One query per page for the primary addresses, not one per row.
         primary = SubjectEmail.objects.filter(is_primary=True)
@@ -342,8 +356,12 @@ class DataSubjectAdmin(admin.ModelAdmin):
 
 
 @admin.register(SubjectEmail)
-class SubjectEmailAdmin(admin.ModelAdmin):
+class SubjectEmailAdmin(AccessLoggedAdminMixin, admin.ModelAdmin):
     """Every address in the register; addresses are edited on their subject's page."""
+
+    access_logged = AccessLogged(
+        "email address", subject="subject_id", purpose=gettext_noop("Looking up an email address")
+    )
 
     list_display = ("email", "subject", "is_primary", "added_at")
     list_select_related = ("subject",)
@@ -369,6 +387,10 @@ class SubjectEmailAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        # On the subject's page, where its form keeps one primary address.
         return False
 
 
@@ -458,8 +480,12 @@ class PolicyVersionAdmin(admin.ModelAdmin):
 
 
 @admin.register(ConsentRecord)
-class ConsentRecordAdmin(admin.ModelAdmin):
+class ConsentRecordAdmin(AccessLoggedAdminMixin, admin.ModelAdmin):
     """The consent ledger: entries are added, never changed or deleted (Art. 7(1) proof)."""
+
+    access_logged = AccessLogged(
+        "consent record", subject="subject_id", purpose=gettext_noop("Looking up a consent record")
+    )
 
     list_display = (
         "recorded_at",
@@ -520,8 +546,11 @@ class ConsentRecordAdmin(admin.ModelAdmin):
 
 
 @admin.register(AccessLogEntry)
-class AccessLogEntryAdmin(admin.ModelAdmin):
+class AccessLogEntryAdmin(AccessLoggedAdminMixin, admin.ModelAdmin):
     """Who saw what, when and why; for auditors. Nobody edits or deletes it."""
+
+    # Searching the log finds what someone looked at: that is logged too.
+    access_logged = AccessLogged("access log", views=False)
 
     list_display = (
         "at",
@@ -627,7 +656,11 @@ class OutboxEmailAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.action(description=_("Send the failed emails again"), permissions=["view"])
+    def has_resend_permission(self, request):
+        # Sending again changes an email's state, never what it says: the change permission.
+        return request.user.has_perm("privacy.change_outboxemail")
+
+    @admin.action(description=_("Send the failed emails again"), permissions=["resend"])
     def send_again(self, request, queryset):
         failed = list(queryset.filter(status=OutboxStatus.FAILED))
         for email in failed:
@@ -669,17 +702,22 @@ class WorkerCheckAdmin(admin.ModelAdmin):
         ]
         return urls + super().get_urls()
 
+    def has_send_permission(self, request):
+        # A test task writes a row: the add permission, though there is no add form.
+        return request.user.has_perm("privacy.add_workercheck")
+
     def changelist_view(self, request, extra_context=None):
         status = health.service_status()
         extra_context = {
             **(extra_context or {}),
+            "can_send_check": self.has_send_permission(request),
             "service_status": status,
             "worker_last_seen": selectors.worker_last_seen() if status.database else None,
         }
         return super().changelist_view(request, extra_context=extra_context)
 
     def send_check_view(self, request):
-        if not self.has_view_permission(request):
+        if not self.has_send_permission(request):
             raise PermissionDenied
         check = services.worker_check_request(
             origin=WorkerCheckOrigin.WEB, requested_by=request.user

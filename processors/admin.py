@@ -388,6 +388,12 @@ class SubprocessorChangeAdmin(admin.ModelAdmin):
             return False
         return super().has_change_permission(request, obj)
 
+    def has_delete_permission(self, request, obj=None):
+        # A decision is the record of our answer (Art. 28(2)); a mistaken entry may go before.
+        if obj is not None and obj.decision != SubprocessorDecision.PENDING:
+            return False
+        return super().has_delete_permission(request, obj)
+
     def save_model(self, request, obj, form, change):
         if change:
             super().save_model(request, obj, form, change)

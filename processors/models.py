@@ -12,6 +12,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from privacy import uploads
+from privacy.fields import StaffDownloadFileField
 from privacy.models import DataCategory, ProcessingActivity, System, TimeStampedModel
 from processors import rules
 from processors.choices import (
@@ -187,9 +188,10 @@ class ProcessorAgreement(TimeStampedModel):
     )
     signed_on = models.DateField(_("signed on"), null=True, blank=True)
     ends_on = models.DateField(_("ends on"), null=True, blank=True)
-    document = models.FileField(
+    document = StaffDownloadFileField(
         _("document"),
         upload_to="agreements/%Y/",
+        download_url_name="register:agreement_document",
         blank=True,
         validators=[
             FileExtensionValidator(AGREEMENT_DOCUMENT_EXTENSIONS),

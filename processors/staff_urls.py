@@ -1,4 +1,4 @@
-from django.urls import re_path
+from django.urls import path, re_path
 
 from processors import staff_views
 
@@ -9,5 +9,10 @@ urlpatterns = [
         r"^record-of-processing/(?P<view>controller|processor)\.(?P<fmt>pdf|csv)$",
         staff_views.ropa_download,
         name="ropa_download",
+    ),
+    path(
+        "agreements/<int:pk>/document/",
+        staff_views.agreement_document,
+        name="agreement_document",
     ),
 ]

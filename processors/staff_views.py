@@ -1,20 +1,29 @@
 """Staff-only documents built from the register, served from under /admin/register/."""
 
+from pathlib import PurePosixPath
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
-from django.shortcuts import redirect
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_safe
+from django.utils.translation import gettext_noop
+from django.views.decorators.http import require_GET, require_safe
 
+from privacy.access_log import access_log_staff, log_text
+from privacy.choices import AccessAction
+from privacy.downloads import attachment_response
 from privacy.errors import ApplicationError
 from privacy.models import Organisation
+from privacy.uploads import content_type
+from processors.models import ProcessorAgreement
 from processors.ropa import ropa_record
 
 ROPA_PERMISSION = "privacy.view_processingactivity"
+AGREEMENT_PERMISSION = "processors.view_processoragreement"
 ROPA_FORMATS = {
     "pdf": ("render_ropa_pdf", "application/pdf"),
     "csv": ("render_ropa_csv", "text/csv; charset=utf-8"),
@@ -55,6 +64,13 @@ def _ropa_download(request, view: str, fmt: str):
     )
     # An internal document: never kept by a browser or proxy cache.
     response["Cache-Control"] = "no-store"
+    access_log_staff(
+        request,
+        action=AccessAction.DOWNLOAD,
+        object_type="record of processing",
+        object_id=f"{view}.{fmt}" + (f" organisation {organisation}" if organisation else ""),
+        purpose=log_text(gettext_noop("Record of processing (Art. 30)")),
+    )
     return response
 
 
@@ -67,3 +83,32 @@ def _register_page() -> str:
 
 # admin_view: staff only (others go to the admin login), CSRF and no-cache like the admin.
 ropa_download = admin.site.admin_view(require_safe(_ropa_download))
+
+
+def _agreement_document(request, pk: int):
+    """A signed contract as uploaded (PDF or Word), as a download: see privacy.downloads."""
+    if not request.user.has_perm(AGREEMENT_PERMISSION):
+        raise PermissionDenied
+    agreement = get_object_or_404(ProcessorAgreement.objects.select_related("processor"), pk=pk)
+    if not agreement.document:
+        raise Http404
+    try:
+        with agreement.document.open("rb") as handle:
+            data = handle.read()
+    except OSError:
+        messages.error(request, _("The document file is missing from storage; upload it again."))
+        return redirect(reverse("admin:processors_processoragreement_change", args=[pk]))
+    access_log_staff(
+        request,
+        action=AccessAction.DOWNLOAD,
+        object_type="processor agreement",
+        object_id=str(agreement.pk),
+        purpose=log_text(
+            gettext_noop("Contract with %(processor)s"), processor=agreement.processor
+        ),
+    )
+    name = PurePosixPath(agreement.document.name).name
+    return attachment_response(data, filename=name, content_type=content_type(name))
+
+
+agreement_document = admin.site.admin_view(require_GET(_agreement_document))

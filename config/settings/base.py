@@ -7,6 +7,7 @@ below; each variable is documented in README.md and .env.example. Environment fi
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from csp.constants import NONE, SELF
@@ -38,6 +39,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
     "axes",
     # Apps depend one way: accounts <- privacy <- processors <- dsr.
     "accounts",
@@ -132,6 +134,21 @@ AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_IPWARE_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Privacy portal")
+# Passkeys (django-otp-webauthn), a second factor after the password like the app's code. A
+# passkey belongs to one domain, SITE_URL's; browsers allow passkeys on https:// and on
+# http://localhost only, never on an IP address: a development SITE_URL on the loopback address
+# offers them at http://localhost:<port>.
+_PASSKEY_SITE = urlsplit(SITE_URL)
+OTP_WEBAUTHN_RP_ID = (
+    "localhost" if _PASSKEY_SITE.hostname in {"127.0.0.1", "::1"} else _PASSKEY_SITE.hostname
+)
+OTP_WEBAUTHN_RP_NAME = OTP_TOTP_ISSUER
+_PASSKEY_PORT = f":{_PASSKEY_SITE.port}" if _PASSKEY_SITE.port not in (None, 80, 443) else ""
+OTP_WEBAUTHN_ALLOWED_ORIGINS = [f"{_PASSKEY_SITE.scheme}://{OTP_WEBAUTHN_RP_ID}{_PASSKEY_PORT}"]
+# Never a passkey alone: its sign-in views need the password step's pending user.
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+# The privacy officer sees staff's devices to remove a lost one; never their keys or codes.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
