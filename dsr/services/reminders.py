@@ -23,9 +23,12 @@ from dsr import deadlines
 from dsr.choices import FINAL_STATUSES
 from dsr.models import DsrCase
 from privacy.models import SentNotice
-from privacy.services import notice_claim, outbox_enqueue
+from privacy.services import outbox_enqueue
 
 CATEGORY = "case_reminder"
+# Cases whose claims are read in one query (six keys each: well inside SQLite's 32,766
+# variables) and claimed in one transaction.
+CHUNK = 500
 ESCALATION = "escalation"
 EXTENSION_WINDOW = "extension-window"
 
@@ -86,16 +89,27 @@ def _key(case_id: int, kind: str) -> str:
     return f"case:{case_id}:{kind}"
 
 
-def _recipients(case: DsrCase, kind: str) -> list[str]:
-    if kind == ESCALATION:
-        managers = emails_of(staff_with_role(Role.MANAGER))
-        if managers:
-            return managers
-    if case.assignee_id and case.assignee.email and kind != ESCALATION:
-        return [case.assignee.email]
-    if settings.PRIVACY_TEAM_EMAIL:
-        return [settings.PRIVACY_TEAM_EMAIL]
-    return emails_of(staff_with_role(Role.PRIVACY_OFFICER))
+class _Recipients:
+    """Who gets each reminder; the managers and the team are looked up once per sweep chunk."""
+
+    def __init__(self):
+        self.by_role: dict[Role, list[str]] = {}
+
+    def role(self, role: Role) -> list[str]:
+        if role not in self.by_role:
+            self.by_role[role] = emails_of(staff_with_role(role))
+        return self.by_role[role]
+
+    def __call__(self, case: DsrCase, kind: str) -> list[str]:
+        if kind == ESCALATION:
+            managers = self.role(Role.MANAGER)
+            if managers:
+                return managers
+        if case.assignee_id and case.assignee.email and kind != ESCALATION:
+            return [case.assignee.email]
+        if settings.PRIVACY_TEAM_EMAIL:
+            return [settings.PRIVACY_TEAM_EMAIL]
+        return self.role(Role.PRIVACY_OFFICER)
 
 
 def _when(days: int) -> str:
@@ -140,43 +154,110 @@ def _message(case: DsrCase, kind: str, today: date) -> tuple[str, str]:
     return subject % values, body % values
 
 
-@transaction.atomic
-def case_reminders_send(*, case_id: int, today: date | None = None) -> list[str]:
-    """Claim and queue the reminders of one case that are due. Returns the kinds sent."""
-    today = today or today_local()
-    case = (
+def reminder_kinds() -> list[str]:
+    """Every kind of reminder a case can have, as the settings define the lead times."""
+    leads = sorted({*settings.DSR_REMINDER_LEAD_DAYS, 0}, reverse=True)
+    return [*(lead_kind(lead) for lead in leads), ESCALATION, EXTENSION_WINDOW]
+
+
+def _claimed(case_ids: list[int]) -> dict[int, set[str]]:
+    """The reminder kinds already claimed for each case: one query (exact keys, not a
+    prefix, so the unique index answers it whatever the database's collation)."""
+    kinds = reminder_kinds()
+    keys = [_key(case_id, kind) for case_id in case_ids for kind in kinds]
+    claimed: dict[int, set[str]] = {case_id: set() for case_id in case_ids}
+    for key in SentNotice.objects.filter(key__in=keys).values_list("key", flat=True):
+        _case, case_id, kind = key.split(":", 2)
+        claimed[int(case_id)].add(kind)
+    return claimed
+
+
+def cases_needing_reminders(today: date, *, chunk_size: int = CHUNK) -> list[int]:
+    """Ids of the open cases that have a reminder due today and not yet claimed: the sweep's
+    select step. One query for the cases inside a window and one per `chunk_size` of them
+    for their claims; a case whose due reminders were all claimed on earlier days (an overdue
+    case already escalated) drops out here instead of being locked and read again."""
+    cases = list(
+        cases_with_reminders_due(today)
+        .order_by("pk")
+        .only("pk", "target_date", "due_date", "extended_due_date")
+    )
+    due = []
+    for start in range(0, len(cases), chunk_size):
+        chunk = cases[start : start + chunk_size]
+        claimed = _claimed([case.pk for case in chunk])
+        for case in chunk:
+            now_due = reminders_for(case, today, claimed[case.pk])
+            if now_due.send or now_due.supersede:
+                due.append(case.pk)
+    return due
+
+
+@dataclass(frozen=True)
+class Claimed:
+    case: DsrCase
+    kind: str
+    recipients: list[str]
+
+
+def reminders_claim(*, case_ids: list[int], today: date) -> list[Claimed]:
+    """Claim, in the caller's transaction, the reminders of these cases that are due today.
+
+    Set-based: the open cases are locked (one query), their claims read (one query) and the
+    new claims written (one INSERT). The lock serialises claimers of the same case, so what
+    the second one reads already holds the first one's claims: no reminder is claimed twice.
+    Returns the claims to send; superseded ones are claimed and not returned.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("reminders_claim must run inside a transaction")
+    cases = list(
         DsrCase.objects.select_for_update(of=("self",))
         .select_related("assignee")
-        .filter(pk=case_id)
-        .first()
+        .filter(pk__in=case_ids)
+        .exclude(status__in=sorted(FINAL_STATUSES))
+        .order_by("pk")
     )
-    if case is None or case.status in FINAL_STATUSES:
-        return []
-    kinds = [lead_kind(lead) for lead in {*settings.DSR_REMINDER_LEAD_DAYS, 0}]
-    kinds += [ESCALATION, EXTENSION_WINDOW]
-    # Exact keys, not a prefix: an index lookup whatever the database's collation.
-    prefix = f"case:{case.pk}:"
-    already = {
-        key.removeprefix(prefix)
-        for key in SentNotice.objects.filter(
-            key__in=[_key(case.pk, kind) for kind in kinds]
-        ).values_list("key", flat=True)
-    }
-    due = reminders_for(case, today, already)
-    for kind in due.supersede:
-        notice_claim(key=_key(case.pk, kind), category=CATEGORY, superseded=True)
-    sent = []
-    with override(settings.LANGUAGE_CODE):
+    claimed = _claimed([case.pk for case in cases])
+    recipients_of = _Recipients()
+    notices, to_send = [], []
+    for case in cases:
+        due = reminders_for(case, today, claimed[case.pk])
+        for kind in due.supersede:
+            notices.append(SentNotice(key=_key(case.pk, kind), category=CATEGORY, superseded=True))
         for kind in due.send:
-            recipients = _recipients(case, kind)
-            if not notice_claim(
-                key=_key(case.pk, kind), category=CATEGORY, recipients=len(recipients)
-            ):
-                continue
-            subject, body = _message(case, kind, today)
-            for address in recipients:
+            recipients = recipients_of(case, kind)
+            notices.append(
+                SentNotice(key=_key(case.pk, kind), category=CATEGORY, recipients=len(recipients))
+            )
+            to_send.append(Claimed(case=case, kind=kind, recipients=recipients))
+    SentNotice.objects.bulk_create(notices)
+    return to_send
+
+
+def reminders_queue(*, claimed: list[Claimed], today: date) -> None:
+    """Write the claimed reminders' emails to the outbox, in the claim's transaction."""
+    with override(settings.LANGUAGE_CODE):
+        for claim in claimed:
+            subject, body = _message(claim.case, claim.kind, today)
+            for address in claim.recipients:
                 outbox_enqueue(
-                    to=address, subject=subject, body_text=body, reference=case.reference
+                    to=address, subject=subject, body_text=body, reference=claim.case.reference
                 )
-            sent.append(kind)
+
+
+@transaction.atomic
+def reminders_send(*, case_ids: list[int], today: date | None = None) -> dict[int, list[str]]:
+    """Claim and queue the due reminders of these cases in one transaction. Returns the kinds
+    sent per case. Idempotent: a claimed reminder is never claimed again."""
+    today = today or today_local()
+    claimed = reminders_claim(case_ids=case_ids, today=today)
+    reminders_queue(claimed=claimed, today=today)
+    sent: dict[int, list[str]] = {}
+    for claim in claimed:
+        sent.setdefault(claim.case.pk, []).append(claim.kind)
     return sent
+
+
+def case_reminders_send(*, case_id: int, today: date | None = None) -> list[str]:
+    """Claim and queue the reminders of one case that are due. Returns the kinds sent."""
+    return reminders_send(case_ids=[case_id], today=today).get(case_id, [])
