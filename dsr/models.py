@@ -232,6 +232,8 @@ class DsrCase(TimeStampedModel):
                 condition=~Q(status__in=sorted(FINAL_STATUSES)),
             ),
             models.Index(fields=["status", "-received_at"], name="dsr_case_status_idx"),
+            # Every request, newest first (the list's order once closed work is shown).
+            models.Index(fields=["-received_at", "-id"], name="dsr_case_received_idx"),
             models.Index(fields=["right", "-received_at"], name="dsr_case_right_idx"),
             models.Index(fields=["assignee", "status"], name="dsr_case_assignee_idx"),
         ]

@@ -626,7 +626,12 @@ class AccessLogEntry(models.Model):
         verbose_name = _("access log entry")
         verbose_name_plural = _("access log")
         ordering = ["-pk"]
-        indexes = [models.Index(fields=["actor", "-at"], name="privacy_access_actor_idx")]
+        indexes = [
+            models.Index(fields=["actor", "-at"], name="privacy_access_actor_idx"),
+            # The list's filters: a filtered page and its count read an index, not the log.
+            models.Index(fields=["action", "-id"], name="privacy_access_action_idx"),
+            models.Index(fields=["object_type", "-id"], name="privacy_access_type_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.get_action_display()} {self.object_type}"

@@ -873,7 +873,10 @@ def sha256(text: str) -> str:
 
 
 def analyse(models_: Iterable[type[models.Model]]) -> None:
-    """Fresh planner statistics (and reltuples, which the admin's estimated counts read)."""
+    """Fresh planner statistics (and reltuples, which the admin's estimated counts read) and,
+    outside a transaction, a VACUUM: it marks the new pages all-visible, so that counts and
+    filtered lists read indexes only, as they would once autovacuum had passed."""
+    command = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
     with connection.cursor() as cursor:
         for model in models_:
-            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+            cursor.execute(f"{command} {connection.ops.quote_name(model._meta.db_table)}")

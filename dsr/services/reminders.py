@@ -8,11 +8,12 @@ reminder due and not yet claimed, so after a day without beat it catches up.
 """
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Case, CharField, Exists, OuterRef, Q, Value, When
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
@@ -172,25 +173,71 @@ def _claimed(case_ids: list[int]) -> dict[int, set[str]]:
     return claimed
 
 
-def cases_needing_reminders(today: date, *, chunk_size: int = CHUNK) -> list[int]:
-    """Ids of the open cases that have a reminder due today and not yet claimed: the sweep's
-    select step. One query for the cases inside a window and one per `chunk_size` of them
-    for their claims; a case whose due reminders were all claimed on earlier days (an overdue
-    case already escalated) drops out here instead of being locked and read again."""
-    cases = list(
-        cases_with_reminders_due(today)
-        .order_by("pk")
-        .only("pk", "target_date", "due_date", "extended_due_date")
+def _unclaimed(kind) -> Exists:
+    """No claim yet of the reminder `kind` (a value, or a reference to an annotation) for the
+    case of the outer query: looked up by its exact key."""
+    key = Concat(
+        Value("case:"),
+        Cast(OuterRef("pk"), CharField()),
+        Value(":"),
+        kind,
+        output_field=CharField(),
     )
-    due = []
-    for start in range(0, len(cases), chunk_size):
-        chunk = cases[start : start + chunk_size]
-        claimed = _claimed([case.pk for case in chunk])
-        for case in chunk:
-            now_due = reminders_for(case, today, claimed[case.pk])
-            if now_due.send or now_due.supersede:
-                due.append(case.pk)
-    return due
+    return ~Exists(SentNotice.objects.filter(key=key))
+
+
+def cases_needing_reminders(today: date) -> list[int]:
+    """Ids of the open cases that have a reminder due today and not yet claimed: the sweep's
+    select step, one query. The most urgent lead-time reminder, the escalation and the
+    extension-window reminder are computed in SQL from the dates, as reminders_for() does, and
+    each is looked up among the claims by its exact key (the unique index); a case whose due
+    reminders were all claimed on earlier days (an overdue case already escalated) drops out
+    here instead of being locked and read again."""
+    leads = sorted({*settings.DSR_REMINDER_LEAD_DAYS, 0})
+    urgent = Case(
+        *(
+            When(target_date__lte=today + timedelta(days=lead), then=Value(lead_kind(lead)))
+            for lead in leads
+        ),
+        default=Value(None),
+        output_field=CharField(),
+    )
+    escalation = Q(extended_due_date__lt=today) | Q(
+        extended_due_date__isnull=True, due_date__lt=today
+    )
+    extension = Q(
+        extended_due_date__isnull=True,
+        due_date__gte=today,
+        due_date__lte=today + timedelta(days=settings.DSR_EXTENSION_REMINDER_DAYS),
+    )
+    return list(
+        cases_with_reminders_due(today)
+        .alias(_urgent=urgent)
+        .alias(
+            _urgent_missing=_unclaimed(OuterRef("_urgent")),
+            _escalation_missing=_unclaimed(Value(ESCALATION)),
+            _extension_missing=_unclaimed(Value(EXTENSION_WINDOW)),
+        )
+        .filter(
+            Q(_urgent__isnull=False, _urgent_missing=True)
+            | (escalation & Q(_escalation_missing=True))
+            | (extension & Q(_extension_missing=True))
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+REMINDER_FIELDS = (
+    "reference",
+    "right",
+    "status",
+    "target_date",
+    "due_date",
+    "extended_due_date",
+    "assignee",
+    "assignee__email",
+)
 
 
 @dataclass(frozen=True)
@@ -213,6 +260,8 @@ def reminders_claim(*, case_ids: list[int], today: date) -> list[Claimed]:
     cases = list(
         DsrCase.objects.select_for_update(of=("self",))
         .select_related("assignee")
+        # What a reminder says and who gets it; no encrypted column to decrypt.
+        .only(*REMINDER_FIELDS)
         .filter(pk__in=case_ids)
         .exclude(status__in=sorted(FINAL_STATUSES))
         .order_by("pk")
