@@ -234,6 +234,12 @@ class DsrCase(TimeStampedModel):
             models.Index(fields=["status", "-received_at"], name="dsr_case_status_idx"),
             # Every request, newest first (the list's order once closed work is shown).
             models.Index(fields=["-received_at", "-id"], name="dsr_case_received_idx"),
+            # The digest's cases closed in a period.
+            models.Index(
+                fields=["closed_at"],
+                name="dsr_case_closed_idx",
+                condition=Q(closed_at__isnull=False),
+            ),
             models.Index(fields=["right", "-received_at"], name="dsr_case_right_idx"),
             models.Index(fields=["assignee", "status"], name="dsr_case_assignee_idx"),
         ]

@@ -308,8 +308,9 @@ def _case_counts(
     FILTERed counts): new, closed and open; closed and on time in both periods; overdue and
     due soon; the weekly trend.
 
-    One pass because closed_at has no index and sits behind the encrypted columns: reading it
-    for every row costs as much as the scan itself, so it is read once.
+    One pass, over the rows its WHERE clause names: new or closed in the periods and the
+    trend's weeks, or open. Each part has an index (received_at, the partial index of open
+    cases, closed_at), so PostgreSQL reads a few thousand rows, not the whole table.
     """
     weeks = _week_starts(end)
     new = Q(received_at__gte=start, received_at__lt=end)
