@@ -17,6 +17,7 @@ from privacy.admin_tools import (
     AccessLogged,
     AccessLoggedAdminMixin,
     EstimatedCountPaginator,
+    IndexedValuesFilter,
     ReadOnlyInlineMixin,
     adopt,
     call_service,
@@ -562,7 +563,7 @@ class AccessLogEntryAdmin(AccessLoggedAdminMixin, admin.ModelAdmin):
         "purpose",
         "ip_address",
     )
-    list_filter = ("action", "object_type")
+    list_filter = ("action", ("object_type", IndexedValuesFilter))
     list_select_related = ("actor",)
     search_fields = ("=case_reference", "=object_id")
     readonly_fields = (

@@ -210,3 +210,24 @@ def test_command(frozen):
     assert DataSubject.objects.count() == 200
     assert DsrCase.objects.count() == 40
     assert verify_chain().intact
+
+
+def test_deep_pages_list_the_rows_offset_would(seeded, admin_client):
+    url = reverse("admin:privacy_datasubject_changelist")
+    response = admin_client.get(url, {"p": 3})
+    listed = [subject.pk for subject in response.context["cl"].result_list]
+    assert listed == list(DataSubject.objects.order_by("-pk").values_list("pk", flat=True)[200:300])
+    url = reverse("admin:dsr_dsrcase_changelist")
+    response = admin_client.get(url, {"status": "all", "p": 2})
+    listed = [case.pk for case in response.context["cl"].result_list]
+    expected = DsrCase.objects.order_by("-received_at", "-pk").values_list("pk", flat=True)
+    assert listed == list(expected[50:100])
+
+
+def test_access_log_filter_offers_the_logged_kinds(seeded, admin_client):
+    response = admin_client.get(reverse("admin:privacy_accesslogentry_changelist"))
+    [kinds] = [f for f in response.context["cl"].filter_specs if f.title == "what"]
+    assert set(kinds.lookup_choices) == set(
+        AccessLogEntry.objects.values_list("object_type", flat=True).distinct()
+    )
+    assert {"case", "data subject"} <= set(kinds.lookup_choices)
