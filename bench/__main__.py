@@ -3,8 +3,9 @@
 Each figure is measured next to its baseline in the same run and reported as a ratio, with
 its target where it has one:
     {"name", "value", "unit", "baseline", "ratio", "target", "ok"}
-Sections: exports (bench/exports.py), scale (bench/scale.py). Run one with
-`python -m bench --only exports`.
+A target is an upper bound unless the row says "target_is_minimum": true (at least).
+Sections: exports (bench/exports.py), scale (bench/scale.py), selfservice
+(bench/selfservice.py). Run one with `python -m bench --only exports`.
 """
 
 import argparse
@@ -13,11 +14,12 @@ import sys
 import time
 from pathlib import Path
 
-from bench import exports, scale
+from bench import exports, scale, selfservice
 
 SECTIONS = {
     "exports": lambda: exports.run(),
     "scale": lambda: scale.run(),
+    "selfservice": lambda: selfservice.run(),
 }
 RESULTS = Path(__file__).resolve().parent / "results.json"
 
