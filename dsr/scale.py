@@ -89,6 +89,14 @@ OPEN_WEIGHTS = {
     S.AWAITING_REQUESTER: 15,
 }
 CLOSED_WEIGHTS = {S.COMPLETED: 75, S.PARTIALLY_COMPLETED: 8, S.REFUSED: 7, S.WITHDRAWN: 10}
+# Tasks of open cases; a failure is retried or handled within days, so few are failed now.
+OPEN_TASK_WEIGHTS = {
+    TaskStatus.PENDING: 30,
+    TaskStatus.RUNNING: 10,
+    TaskStatus.WAITING: 25,
+    TaskStatus.DONE: 33,
+    TaskStatus.FAILED: 2,
+}
 IDENTITY_BY_CHANNEL = {
     Channel.SELF_SERVICE: IdentityMethod.EMAIL_LINK,
     Channel.EMAIL: IdentityMethod.KNOWN_ACCOUNT,
@@ -554,10 +562,7 @@ def _case(*, rng, case_id, reference, submission_id, right, status, channel, at,
             if final:
                 task_status = TaskStatus.DONE if rng.random() < 0.95 else TaskStatus.SKIPPED
             else:
-                task_status = rng.choice(
-                    [TaskStatus.PENDING, TaskStatus.RUNNING, TaskStatus.WAITING, TaskStatus.DONE,
-                     TaskStatus.FAILED]
-                )  # fmt: skip
+                task_status = _pick(rng, OPEN_TASK_WEIGHTS)
             done = task_status == TaskStatus.DONE
             tasks.append((created, closed_at or created, case_id, TaskKind.SYSTEM, system_id,
                           operation, kind, task_status, 1 if task_status != TaskStatus.PENDING
