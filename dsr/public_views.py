@@ -24,7 +24,7 @@ from dsr.public_forms import DownloadCodeForm, MessageForm, RequestForm
 from dsr.services import cases as case_services
 from dsr.services import exports as export_services
 from dsr.services.cases import ReceiptInput, RequestedRight, VerificationLinkError
-from privacy import policy_diff, ratelimit
+from privacy import policy_diff, public_cache, ratelimit
 from privacy import selectors as privacy_selectors
 from privacy import services as privacy_services
 from privacy.choices import ConsentAction, ConsentMethod
@@ -91,7 +91,9 @@ def request_form(request):
     """The request form. Every submission becomes a case, known address or not, and the answer
     is the same redirect either way: nobody can learn from it who is a customer."""
     if request.method == "GET":
-        return render(request, "dsr/public/request_form.html", {"form": RequestForm()})
+        return public_cache.shared_page(
+            request, "dsr/public/request_form.html", lambda: {"form": RequestForm()}
+        )
     per_ip = ratelimit.Limit("request-ip", settings.DSR_REQUEST_LIMIT_PER_IP, 3600)
     if not ratelimit.hit(per_ip, ratelimit.client_ip(request)):
         return _too_many(request)
@@ -131,7 +133,7 @@ def request_form(request):
 @never_cache
 @require_safe
 def request_sent(request):
-    return render(request, "dsr/public/request_sent.html")
+    return public_cache.shared_page(request, "dsr/public/request_sent.html", dict)
 
 
 # --- What we do, and the policy -------------------------------------------------------------
@@ -153,7 +155,12 @@ def _language() -> str:
 @require_safe
 @cache_control(private=True, max_age=300)
 def home(request):
-    """What the company does with personal data, the rights, and how to use them."""
+    """What the company does with personal data, the rights, and how to use them: the same for
+    everyone, cached whole (privacy/public_cache.py)."""
+    return public_cache.shared_page(request, "dsr/public/home.html", _home_context)
+
+
+def _home_context() -> dict:
     activities = [
         {
             "name": activity.name,
@@ -173,11 +180,7 @@ def home(request):
         for t in processor_selectors.transfers_public()
     ]
     policy = privacy_selectors.policy_current(_language()) or privacy_selectors.policy_current("en")
-    return render(
-        request,
-        "dsr/public/home.html",
-        {"activities": activities, "transfers": transfers, "policy": policy},
-    )
+    return {"activities": activities, "transfers": transfers, "policy": policy}
 
 
 def _policy_or_404(version: str | None):

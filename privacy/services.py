@@ -11,6 +11,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from privacy import public_cache
 from privacy.choices import (
     ConsentAction,
     OutboxStatus,
@@ -155,6 +156,8 @@ def policy_version_publish(*, version: PolicyVersion, published_by=None) -> Poli
     PolicyVersion.objects.filter(pk=version.pk, published_at__isnull=True).update(
         published_at=now, published_by=published_by
     )
+    # update() sends no post_save: the public pages' cache is told here.
+    public_cache.register_changed()
     version.refresh_from_db()
     from privacy.policy_notices import notice_open
 

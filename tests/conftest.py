@@ -63,6 +63,16 @@ def _english_by_default():
     translation.deactivate()
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: the database rolls back after a test, the cache
+    (the public pages' register, rate limits) would otherwise keep what the test left."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 # --- Staff roles ----------------------------------------------------------------------------
 
 

@@ -104,6 +104,9 @@ def database_from_env(default: str | None) -> dict:
 
 
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+# Django's Redis backend, keeping one client per connection pool (privacy/cache.py).
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    CACHES["default"]["BACKEND"] = "privacy.cache.PooledRedisCache"
 # How many reverse proxies of ours sit in front of the web server (for client addresses in
 # rate limits and the access log); 0 means clients connect directly.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)

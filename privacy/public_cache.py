@@ -1,0 +1,134 @@
+"""What the public pages show every visitor, kept in the cache between requests.
+
+The register's public face (the controller, the policy in force and its banner, what the home
+page summarises) changes a few times a year and is read on every public request. It is cached
+under one register version: a random token that changes whenever a watched row is saved or
+deleted (signals, connected in the apps' ready(); services that write with update() call
+`register_changed` themselves). The token changes at once and again when the transaction
+commits, so a request that read the old rows while the write was pending cannot keep them.
+Entries carry the version they were built under and are rebuilt when it differs; the timeout is
+only a backstop for writes that bypass both (raw SQL, a restored backup).
+
+Whole pages that are the same for every visitor (`shared_page`) are cached per path, language,
+day (what is in force depends on the date) and register version, rendered once with a random
+marker where the visitor's CSRF token goes; each response substitutes the visitor's own token.
+Nothing personal is ever cached here: pages about one person (the status page) use only the
+layout values below.
+"""
+
+import secrets
+from collections.abc import Callable
+
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import get_language
+
+VERSION_KEY = "public:register-version"
+# A backstop only: edits through the admin and the services invalidate at once.
+TIMEOUT = 15 * 60
+# Query strings are not cached (the page echoes its address in the language switcher), so a
+# visitor cannot fill the cache with variants.
+_LAYOUT_ATTR = "_public_layout"
+
+
+def register_version() -> str:
+    version = cache.get(VERSION_KEY)
+    if version is None:
+        cache.add(VERSION_KEY, secrets.token_hex(8), timeout=None)
+        version = cache.get(VERSION_KEY)
+    return version
+
+
+def _new_version() -> None:
+    cache.set(VERSION_KEY, secrets.token_hex(8), timeout=None)
+
+
+def register_changed() -> None:
+    """Invalidate everything cached from the register: now, and again on commit."""
+    _new_version()
+    transaction.on_commit(_new_version)
+
+
+def _on_change(sender, **kwargs) -> None:
+    register_changed()
+
+
+def watch(*models) -> None:
+    """Invalidate on every save or delete of `models` (and changes of their many-to-many
+    fields); called from the apps' ready()."""
+    for model in models:
+        uid = f"public-cache:{model._meta.label_lower}"
+        post_save.connect(_on_change, sender=model, dispatch_uid=f"{uid}:save")
+        post_delete.connect(_on_change, sender=model, dispatch_uid=f"{uid}:delete")
+        for field in model._meta.local_many_to_many:
+            m2m_changed.connect(
+                _on_change, sender=field.remote_field.through, dispatch_uid=f"{uid}:{field.name}"
+            )
+
+
+def _language() -> str:
+    return (get_language() or "en")[:2]
+
+
+def cached(name: str, build: Callable[[], object], *, timeout: int = TIMEOUT):
+    """`build()`'s value under `name` for the current register version: one cache round trip
+    when it is there (the version and the entry are read together)."""
+    found = cache.get_many([VERSION_KEY, name])
+    version = found.get(VERSION_KEY) or register_version()
+    entry = found.get(name)
+    if entry is not None and entry[0] == version:
+        return entry[1]
+    value = build()
+    cache.set(name, (version, value), timeout)
+    return value
+
+
+# --- The layout of every public page --------------------------------------------------------
+
+
+def _build_layout(language: str) -> dict:
+    from privacy.models import ControllerProfile
+    from privacy.policy_notices import banner_version
+
+    return {"controller": ControllerProfile.objects.first(), "banner": banner_version(language)}
+
+
+def layout(request: HttpRequest | None = None) -> dict:
+    """The controller and the policy banner of the active language, read once per request."""
+    found = getattr(request, _LAYOUT_ATTR, None) if request is not None else None
+    if found is None:
+        language = _language()
+        today = timezone.localdate().isoformat()
+        found = cached(f"public:layout:{language}:{today}", lambda: _build_layout(language))
+        if request is not None:
+            setattr(request, _LAYOUT_ATTR, found)
+    return found
+
+
+# --- Whole pages ----------------------------------------------------------------------------
+
+
+def shared_page(
+    request: HttpRequest, template_name: str, context: Callable[[], dict]
+) -> HttpResponse:
+    """A page that is the same for every visitor in a language, but for the CSRF token.
+
+    `context` is called only when the page is (re)built. Requests with a query string are
+    rendered normally.
+    """
+    if request.META.get("QUERY_STRING"):
+        return HttpResponse(render_to_string(template_name, context(), request))
+    language = _language()
+    key = f"public:page:{request.path}:{language}:{timezone.localdate().isoformat()}"
+
+    def build() -> tuple[str, str]:
+        marker = f"csrf{secrets.token_hex(16)}"
+        return marker, render_to_string(template_name, {**context(), "csrf_token": marker}, request)
+
+    marker, content = cached(key, build)
+    return HttpResponse(content.replace(marker, get_token(request)))
