@@ -18,8 +18,8 @@ from django.views.decorators.http import (
 )
 
 from dsr import selectors
-from dsr.choices import CaseStatus, Channel, EventKind, ExportFileKind, ExportStatus, Right
-from dsr.models import ExportJob
+from dsr.choices import CaseStatus, Channel, ExportFileKind, ExportStatus, Right
+from dsr.models import DsrCase, ExportJob
 from dsr.public_forms import DownloadCodeForm, MessageForm, RequestForm
 from dsr.services import cases as case_services
 from dsr.services import exports as export_services
@@ -264,18 +264,27 @@ def _submission_or_404(token: str):
     return submission
 
 
+def _status_or_404(token: str):
+    """The submission and its cases as the page shows them (dsr.selectors)."""
+    token_hash = case_services.status_token_hash(token)
+    cases = selectors.cases_for_status_page(status_token_hash=token_hash) if token_hash else []
+    if cases:
+        return cases[0].submission, cases
+    return _submission_or_404(token), []
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 def status(request, token: str):
     """Where a request stands, the letters about it, and what the requester can do."""
-    submission = _submission_or_404(token)
-    cases = list(submission.cases.order_by("pk"))
+    submission, cases = _status_or_404(token)
     message_form = MessageForm(request.POST if request.POST.get("action") == "message" else None)
     if request.method == "POST":
         action = request.POST.get("action")
         case = next((c for c in cases if str(c.public_id) == request.POST.get("case")), None)
         if case is None:
             raise Http404
+        case = DsrCase.objects.get(pk=case.pk)  # every field, for the services
         try:
             if action == "withdraw":
                 case_services.case_withdraw(case=case, note=_("Withdrawn on the status page."))
@@ -297,8 +306,8 @@ def status(request, token: str):
         {
             "case": case,
             "step": PUBLIC_STEPS[case.status],
-            "letters": list(case.letters.order_by("created_at")),
-            "messages": list(case.events.filter(kind=EventKind.MESSAGE).order_by("at")),
+            "letters": case.public_letters,
+            "messages": case.public_messages,
             "export": _status_export(case),
         }
         for case in cases
@@ -377,11 +386,7 @@ def _status_export(case):
     downloaded, else the newest one that expired (its files are gone)."""
     if case.right not in export_services.EXPORTABLE_RIGHTS:
         return None
-    jobs = list(
-        case.exports.filter(status__in=[ExportStatus.READY, ExportStatus.EXPIRED]).order_by(
-            "-created_at", "-pk"
-        )
-    )
+    jobs = case.public_exports
     ready = next((job for job in jobs if _export_downloadable(job)), None)
     if ready is not None:
         return {"job": ready, "ready": True}

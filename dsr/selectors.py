@@ -4,8 +4,11 @@
 a case due today in Stockholm is not overdue at 00:30 Stockholm time.
 """
 
-from datetime import date, timedelta
+import json
+from datetime import date, datetime, timedelta
+from uuid import UUID
 
+from django.db import DEFAULT_DB_ALIAS, connection
 from django.db.models import (
     DateField,
     Exists,
@@ -23,7 +26,17 @@ from django.utils import timezone
 
 from dsr import deadlines
 from dsr.choices import FINAL_STATUSES, OPEN_TASK_STATUSES, ExportFileKind
-from dsr.models import CaseEvent, CasePause, CaseTask, DsrCase, ExportFile, ExportJob, Letter
+from dsr.models import (
+    CaseEvent,
+    CasePause,
+    CaseTask,
+    DsrCase,
+    ExportFile,
+    ExportJob,
+    Letter,
+    Submission,
+)
+from privacy.crypto import decrypt
 
 # The same predicate as the partial index dsr_case_open_target_idx, so the planner can use it.
 _FINAL = sorted(FINAL_STATUSES)
@@ -185,3 +198,103 @@ _FILE_ORDER = {kind: position for position, kind in enumerate(ExportFileKind.val
 def export_files_in_order(files) -> list[ExportFile]:
     """An export's files as people read them: the report first, then the package, the page."""
     return sorted(files, key=lambda file: (_FILE_ORDER.get(file.kind, len(_FILE_ORDER)), file.pk))
+
+
+# The public status page in one statement: a status link is the page people reload most, and
+# every query through the ORM costs several times its round trip here. Per case, its letters,
+# its messages and (rights with exports) its ready or expired exports come as JSON arrays.
+_STATUS_PAGE_SQL = """
+SELECT c.id, c.public_id, c.reference, c."right", c.status, c.due_date, c.extended_due_date,
+       c.closed_at, s.id, s.received_at,
+       (SELECT coalesce(json_agg(json_build_array(l.created_at, l.subject, l.body)
+                                 ORDER BY l.created_at, l.id), '[]')
+          FROM dsr_letter l WHERE l.case_id = c.id),
+       (SELECT coalesce(json_agg(json_build_array(e.at, e.note) ORDER BY e.at, e.id), '[]')
+          FROM dsr_caseevent e WHERE e.case_id = c.id AND e.kind = %(message)s),
+       CASE WHEN c."right" = ANY(%(exportable)s) THEN
+       (SELECT coalesce(json_agg(json_build_array(x.id, x.public_id, x.status, x.expires_at,
+                                                  x.created_at)
+                                 ORDER BY x.created_at DESC, x.id DESC), '[]')
+          FROM dsr_exportjob x WHERE x.case_id = c.id AND x.status = ANY(%(export_statuses)s))
+       END
+  FROM dsr_dsrcase c JOIN dsr_submission s ON s.id = c.submission_id
+ WHERE s.status_token_hash = %(token_hash)s
+ ORDER BY c.id
+"""
+_STATUS_CASE_FIELDS = [
+    *("id", "public_id", "reference", "right", "status", "due_date", "extended_due_date"),
+    *("closed_at", "submission_id"),
+]
+
+
+def _loaded(model, values: dict):
+    """An instance of `model` as if read from the database with only these fields (others
+    are deferred: reading one would query for it)."""
+    fields = model._meta.concrete_fields
+    return model.from_db(
+        DEFAULT_DB_ALIAS,
+        [f.attname for f in fields if f.attname in values],
+        [values[f.attname] for f in fields if f.attname in values],
+    )
+
+
+def _timestamp(value: str | None):
+    return datetime.fromisoformat(value) if value else None
+
+
+def cases_for_status_page(*, status_token_hash: str) -> list[DsrCase]:
+    """The cases of the submission behind a status link, oldest first, in one query: only what
+    the page shows (other fields are deferred), with `submission` (its receipt date) and
+    `public_letters`, `public_messages` (oldest first) and `public_exports` (ready or expired,
+    newest first; only for rights that have exports) set on each."""
+    from dsr.choices import EventKind, ExportStatus
+    from dsr.services.exports import EXPORTABLE_RIGHTS
+
+    params = {
+        "token_hash": status_token_hash,
+        "message": EventKind.MESSAGE.value,
+        "exportable": [str(right) for right in EXPORTABLE_RIGHTS],
+        "export_statuses": [ExportStatus.READY.value, ExportStatus.EXPIRED.value],
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_STATUS_PAGE_SQL, params)
+        rows = cursor.fetchall()
+    cases = []
+    for row in rows:
+        case = _loaded(DsrCase, dict(zip(_STATUS_CASE_FIELDS, row[:9], strict=True)))
+        case.submission = _loaded(Submission, {"id": row[8], "received_at": row[9]})
+        letters, messages, exports = (_json(value) for value in row[10:13])
+        case.public_letters = [
+            Letter(
+                case=case, created_at=_timestamp(at), subject=decrypt(subject), body=decrypt(body)
+            )
+            for at, subject, body in letters
+        ]
+        case.public_messages = [
+            CaseEvent(case=case, kind=EventKind.MESSAGE, at=_timestamp(at), note=decrypt(note))
+            for at, note in messages
+        ]
+        case.public_exports = [
+            _loaded(
+                ExportJob,
+                {
+                    "id": pk,
+                    "public_id": UUID(public_id),
+                    "status": status,
+                    "expires_at": _timestamp(expires),
+                    "created_at": _timestamp(created),
+                    "case_id": case.pk,
+                },
+            )
+            for pk, public_id, status, expires, created in exports
+        ]
+        for job in case.public_exports:
+            job.case = case
+        cases.append(case)
+    return cases
+
+
+def _json(value):
+    if value is None:
+        return []
+    return json.loads(value) if isinstance(value, str | bytes) else value

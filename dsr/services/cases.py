@@ -290,11 +290,19 @@ def verification_send(*, submission: Submission) -> str:
     return token
 
 
-def submission_by_status_token(token: str) -> Submission | None:
-    """The submission an emailed status link leads to, or None (the page answers 404)."""
+def status_token_hash(token: str) -> str | None:
+    """The stored hash of a status link's token, or None for what cannot be one."""
     if not token or len(token) > 100:
         return None
-    return Submission.objects.filter(status_token_hash=_token_hash(token)).first()
+    return _token_hash(token)
+
+
+def submission_by_status_token(token: str) -> Submission | None:
+    """The submission an emailed status link leads to, or None (the page answers 404)."""
+    token_hash = status_token_hash(token)
+    if token_hash is None:
+        return None
+    return Submission.objects.filter(status_token_hash=token_hash).first()
 
 
 def verification_check(*, token: str) -> VerificationToken:

@@ -211,3 +211,27 @@ def test_the_redis_backend_reuses_one_client(settings):
     assert redis_cache._cache.get_client() is client
     redis_cache.delete("public-cache-test")
     assert redis_cache.get("public-cache-test") is None
+
+
+def test_the_status_page_reads_in_one_query_however_many_letters(client, register):
+    from dsr.services import cases
+    from dsr.services.cases import ReceiptInput, RequestedRight
+
+    submission = cases.submission_receive(
+        data=ReceiptInput(
+            channel="email",
+            rights=[RequestedRight("access"), RequestedRight("erasure")],
+            requester_email="anna@example.org",
+        )
+    )
+    path = f"/privacy/status/{submission.status_token}/"
+    page(client, path)
+    few = queries_of_get(client, path)
+    first, second = submission.cases.order_by("pk")
+    cases.case_record_message(case=first, message="My second address is anna@example.com.")
+    cases.case_record_message(case=second, message="And erase the old one.")
+    assert queries_of_get(client, path) == few
+    text = page(client, path)
+    assert text.index("My second address") < text.index("And erase the old one.")
+    first_at, second_at = (text.index(f'id="case-{c.public_id}"') for c in (first, second))
+    assert first_at < text.index("My second address") < second_at
