@@ -4,7 +4,6 @@ The admin only parses input, calls one service or selector and reports the resul
 here keeps that reporting the same everywhere (an error message, never a 500).
 """
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -12,7 +11,7 @@ from operator import attrgetter
 
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import SEARCH_VAR
-from django.core.exceptions import ValidationError
+from django.core.exceptions import EmptyResultSet, ValidationError
 from django.core.paginator import Paginator
 from django.db import connections, models
 from django.db.models import QuerySet
@@ -49,15 +48,16 @@ def _postgresql(queryset):
 
 
 def count_or_estimate(queryset, *, exact_below: int, estimate_above: int) -> int | None:
-    """How many rows `queryset` has, from the planner when counting would read too much; None
-    where the caller should COUNT(*) (another database, or a small filtered result).
+    """How many rows `queryset` has, in one query whatever the table's size; None off
+    PostgreSQL (the caller counts).
 
-    - Unfiltered: one query whatever the table's size: the planner's row count of the table,
-      or an exact COUNT(*) when that says fewer than `exact_below` rows (or was never
-      analysed): the count runs only in that case.
-    - Filtered (filters, search): on a table of `exact_below` rows or more, the planner's
-      estimate of the result (EXPLAIN) when that is `estimate_above` rows or more: counting a
-      fifth of a million rows to number the pages costs more than the page itself.
+    - Unfiltered: the planner's row count of the table, or an exact COUNT(*) when that says
+      fewer than `exact_below` rows (or the table was never analysed).
+    - Filtered (filters, search): the planner's estimate of the result (EXPLAIN, through the
+      privacy_count_estimate function of migration 0012), or an exact COUNT(*) when that is
+      fewer than `estimate_above` rows: counting a fifth of a million rows to number the pages
+      would cost more than the page itself.
+    The COUNT(*) in each query runs only when its branch is taken.
     """
     connection = _postgresql(queryset)
     if connection is None:
@@ -70,15 +70,20 @@ def count_or_estimate(queryset, *, exact_below: int, estimate_above: int) -> int
                 f"ELSE (SELECT count(*) FROM {table}) END FROM pg_class WHERE oid = %s::regclass",
                 [exact_below, table],
             )
-            row = cursor.fetchone()
-            return None if row is None else int(row[0])
-        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [table])
+        else:
+            rows = queryset.order_by().values("pk")
+            try:
+                sql = connection.ops.compose_sql(*rows.query.get_compiler(queryset.db).as_sql())
+            except EmptyResultSet:  # a filter that can match nothing (queryset.none())
+                return 0
+            cursor.execute(
+                "SELECT CASE WHEN estimate >= %s THEN estimate "  # noqa: S608
+                f"ELSE (SELECT count(*) FROM ({sql.replace('%', '%%')}) AS counted) END "
+                "FROM (SELECT privacy_count_estimate(%s) AS estimate) AS planned",
+                [estimate_above, sql],
+            )
         row = cursor.fetchone()
-    if row is None or row[0] < exact_below:
-        return None
-    plan = json.loads(queryset.explain(format="json"))
-    estimate = int(plan[0]["Plan"]["Plan Rows"])
-    return estimate if estimate >= estimate_above else None
+    return None if row is None else int(row[0])
 
 
 class EstimatedCountPaginator(Paginator):
