@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Case, CharField, Exists, OuterRef, Q, Value, When
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
@@ -27,8 +27,7 @@ from privacy.models import SentNotice
 from privacy.services import outbox_enqueue
 
 CATEGORY = "case_reminder"
-# Cases whose claims are read in one query (six keys each: well inside SQLite's 32,766
-# variables) and claimed in one transaction: a day's reminders of 200,000 cases in one.
+# Cases claimed in one transaction (and one task): a day's reminders of 200,000 cases.
 CHUNK = 1000
 ESCALATION = "escalation"
 EXTENSION_WINDOW = "extension-window"
@@ -161,18 +160,6 @@ def reminder_kinds() -> list[str]:
     return [*(lead_kind(lead) for lead in leads), ESCALATION, EXTENSION_WINDOW]
 
 
-def _claimed(case_ids: list[int]) -> dict[int, set[str]]:
-    """The reminder kinds already claimed for each case: one query (exact keys, not a
-    prefix, so the unique index answers it whatever the database's collation)."""
-    kinds = reminder_kinds()
-    keys = [_key(case_id, kind) for case_id in case_ids for kind in kinds]
-    claimed: dict[int, set[str]] = {case_id: set() for case_id in case_ids}
-    for key in SentNotice.objects.filter(key__in=keys).values_list("key", flat=True):
-        _case, case_id, kind = key.split(":", 2)
-        claimed[int(case_id)].add(kind)
-    return claimed
-
-
 def _unclaimed(kind) -> Exists:
     """No claim yet of the reminder `kind` (a value, or a reference to an annotation) for the
     case of the outer query: looked up by its exact key."""
@@ -247,13 +234,43 @@ class Claimed:
     recipients: list[str]
 
 
+def _notices_insert(rows: list[tuple]) -> set[str]:
+    """Claim (key, category, created_at, superseded, recipients) rows in one statement; the
+    keys that were not claimed before are returned: ON CONFLICT DO NOTHING skips the others,
+    so of two sweeps claiming at once each key goes to exactly one."""
+    table = SentNotice._meta.db_table
+    columns = "(key, category, created_at, superseded, recipients)"
+    conflict = "ON CONFLICT (key) DO NOTHING RETURNING key"
+    won = set()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql" and rows:
+            # Five arrays, not thousands of parameters: one short statement to parse.
+            cursor.execute(
+                f"INSERT INTO {table} {columns} SELECT * FROM unnest(%s::varchar[], "  # noqa: S608
+                f"%s::varchar[], %s::timestamptz[], %s::boolean[], %s::integer[]) {conflict}",
+                [list(column) for column in zip(*rows, strict=True)],
+            )
+            return {row[0] for row in cursor.fetchall()}
+        # Elsewhere a thousand rows a statement: 5,000 parameters, inside SQLite's limit.
+        for start in range(0, len(rows), 1000):
+            batch = rows[start : start + 1000]
+            values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(batch))
+            cursor.execute(
+                f"INSERT INTO {table} {columns} VALUES {values} {conflict}",  # noqa: S608
+                [value for row in batch for value in row],
+            )
+            won.update(row[0] for row in cursor.fetchall())
+    return won
+
+
 def reminders_claim(*, case_ids: list[int], today: date) -> list[Claimed]:
     """Claim, in the caller's transaction, the reminders of these cases that are due today.
 
-    Set-based: the open cases are locked (one query), their claims read (one query) and the
-    new claims written (one INSERT). The lock serialises claimers of the same case, so what
-    the second one reads already holds the first one's claims: no reminder is claimed twice.
-    Returns the claims to send; superseded ones are claimed and not returned.
+    Set-based: the open cases are locked (one query) and every reminder due today is
+    inserted as a claim in one statement that skips the keys already claimed (ON CONFLICT DO
+    NOTHING) and returns the others: those are this caller's, and no reminder is claimed
+    twice, whatever runs at the same time. Returns the claims to send; superseded ones are
+    claimed and not returned.
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("reminders_claim must run inside a transaction")
@@ -266,20 +283,20 @@ def reminders_claim(*, case_ids: list[int], today: date) -> list[Claimed]:
         .exclude(status__in=sorted(FINAL_STATUSES))
         .order_by("pk")
     )
-    claimed = _claimed([case.pk for case in cases])
     recipients_of = _Recipients()
-    notices, to_send = [], []
+    now = timezone.now()
+    notices, candidates = [], {}
     for case in cases:
-        due = reminders_for(case, today, claimed[case.pk])
+        # Everything due today, claimed or not: the INSERT below keeps what is new.
+        due = reminders_for(case, today, set())
         for kind in due.supersede:
-            notices.append(SentNotice(key=_key(case.pk, kind), category=CATEGORY, superseded=True))
+            notices.append((_key(case.pk, kind), CATEGORY, now, True, 0))
         for kind in due.send:
             recipients = recipients_of(case, kind)
-            notices.append(
-                SentNotice(key=_key(case.pk, kind), category=CATEGORY, recipients=len(recipients))
-            )
-            to_send.append(Claimed(case=case, kind=kind, recipients=recipients))
-    SentNotice.objects.bulk_create(notices)
+            notices.append((_key(case.pk, kind), CATEGORY, now, False, len(recipients)))
+            candidates[_key(case.pk, kind)] = Claimed(case=case, kind=kind, recipients=recipients)
+    won = _notices_insert(notices)
+    to_send = [claim for key, claim in candidates.items() if key in won]
     return to_send
 
 
