@@ -312,7 +312,7 @@ def status(request, token: str):
         }
         for case in cases
     ]
-    return render(
+    return public_cache.page_in_layout(
         request,
         "dsr/public/status.html",
         {"submission": submission, "rows": rows, "message_form": message_form, "token": token},

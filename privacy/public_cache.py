@@ -12,8 +12,8 @@ only a backstop for writes that bypass both (raw SQL, a restored backup).
 Whole pages that are the same for every visitor (`shared_page`) are cached per path, language,
 day (what is in force depends on the date) and register version, rendered once with a random
 marker where the visitor's CSRF token goes; each response substitutes the visitor's own token.
-Nothing personal is ever cached here: pages about one person (the status page) use only the
-layout values below.
+Nothing personal is ever cached here: a page about one person (the status page) renders its
+`content` block per request into the cached rest of the page (`page_in_layout`).
 """
 
 import secrets
@@ -24,8 +24,12 @@ from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
-from django.template.loader import render_to_string
+from django.template import engines
+from django.template.context import make_context
+from django.template.loader import get_template, render_to_string
+from django.template.loader_tags import BlockNode
 from django.utils import timezone
+from django.utils.html import escape
 from django.utils.translation import get_language
 
 VERSION_KEY = "public:register-version"
@@ -132,3 +136,38 @@ def shared_page(
 
     marker, content = cached(key, build)
     return HttpResponse(content.replace(marker, get_token(request)))
+
+
+def _block(template_name: str, name: str) -> BlockNode:
+    template = get_template(template_name).template
+    return next(n for n in template.nodelist.get_nodes_by_type(BlockNode) if n.name == name)
+
+
+def page_in_layout(request: HttpRequest, template_name: str, context: dict) -> HttpResponse:
+    """A page about one visitor: its `content` block rendered for this request, the rest of
+    the page (layout, title) from the cache, per language, day and register version.
+
+    The rest is rendered once with markers where the visitor's address (the language
+    switcher's `next`), CSRF token and content go; it must not depend on anything else of the
+    request. The content itself is never cached, nor searched for markers.
+    """
+    language = _language()
+    key = f"public:layout-of:{template_name}:{language}:{timezone.localdate().isoformat()}"
+
+    def build() -> tuple[str, str, str, str]:
+        csrf, path, content = (f"{name}{secrets.token_hex(16)}" for name in ("csrf", "path", ""))
+        page = engines["django"].from_string(
+            "{% extends page %}{% block content %}{{ content }}{% endblock %}"
+        )
+        values = {"page": template_name, "content": content, "csrf_token": csrf}
+        before, after = page.render({**values, "next_path": path}, request).split(content)
+        return csrf, path, before, after
+
+    csrf, path, before, after = cached(key, build)
+    template = get_template(template_name).template
+    bound = make_context(context, request)
+    with bound.render_context.push_state(template), bound.bind_template(template):
+        content = _block(template_name, "content").render(bound)
+    token, address = get_token(request), escape(request.get_full_path())
+    before, after = (part.replace(csrf, token).replace(path, address) for part in (before, after))
+    return HttpResponse(before + content + after)

@@ -235,3 +235,33 @@ def test_the_status_page_reads_in_one_query_however_many_letters(client, registe
     assert text.index("My second address") < text.index("And erase the old one.")
     first_at, second_at = (text.index(f'id="case-{c.public_id}"') for c in (first, second))
     assert first_at < text.index("My second address") < second_at
+
+
+def test_the_status_page_in_the_cached_layout_is_the_page_rendered_whole(rf, register):
+    from django.contrib.messages.storage.fallback import FallbackStorage
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.shortcuts import render
+
+    from dsr.services import cases
+    from dsr.services.cases import ReceiptInput, RequestedRight
+
+    submission = cases.submission_receive(
+        data=ReceiptInput(
+            channel="email", rights=[RequestedRight("access")], requester_email="a@example.org"
+        )
+    )
+    path = f"/privacy/status/{submission.status_token}/?from=email"
+
+    def request():
+        made = rf.get(path)
+        made.session = SessionStore()
+        made._messages = FallbackStorage(made)
+        return made
+
+    context = {"submission": submission, "rows": [], "message_form": None, "token": "t"}
+    whole = render(request(), "dsr/public/status.html", context).content.decode()
+    for _ in range(2):  # the layout rendered, then from the cache
+        parts = public_cache.page_in_layout(request(), "dsr/public/status.html", context)
+        assert TOKEN.sub("", parts.content.decode()) == TOKEN.sub("", whole)
+    assert 'value="/privacy/status/' in whole  # the visitor's own address, never cached
+    assert submission.status_token.encode() not in b"".join(cache._cache.values())
