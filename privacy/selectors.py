@@ -31,6 +31,17 @@ def subject_by_email(email: str) -> DataSubject | None:
     return DataSubject.objects.filter(emails__email=email).select_related("organisation").first()
 
 
+def subject_id_by_email(email: str) -> int | None:
+    """The id of the data subject who owns `email` (already normalised), or None: one index
+    lookup, for the request form's matching."""
+    return (
+        SubjectEmail.objects.filter(email=email)
+        .order_by()
+        .values_list("subject_id", flat=True)
+        .first()
+    )
+
+
 def subjects_matching(term: str) -> QuerySet[DataSubject]:
     """Subjects found by a search term: an exact address, or a fragment of a name or address.
 
