@@ -11,6 +11,7 @@ today's sweep meets the work of one day, as in production.
 
 import json
 import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -657,8 +658,6 @@ def seed(
 ) -> ScaleResult:
     """Seed the register and the requests at scale (see the module docstrings); one
     transaction. `access_log` rows in all (default: one per subject)."""
-    import time
-
     privacy_scale.require_postgresql()
     rng = random.Random(seed)  # noqa: S311 - reproducible test data, not secrets
     anchor = anchor.astimezone(UTC).replace(microsecond=0)

@@ -15,6 +15,7 @@ What makes it usable as real data rather than filler:
 Only INSERTs: the append-only triggers of the consent ledger and the access log stay on.
 """
 
+import base64
 import hashlib
 import json
 import random
@@ -657,7 +658,8 @@ def seed_subjects(
     customers = [o for o in organisations if o[3]] or organisations
     suppliers = [o for o in organisations if not o[3]] or organisations
     categories = [category for category, weight in CATEGORY_WEIGHTS for _ in range(weight)]
-    used = set(SubjectEmail.objects.values_list("email", flat=True)) if _has_rows() else set()
+    # Addresses already in the register (when growing it) stay unique.
+    used = set(SubjectEmail.objects.values_list("email", flat=True))
     ids = reserve_ids(DataSubject, count)
     seeded = SeededSubjects(ids=ids, names=[], emails=[], languages=[], categories=[])
     emails: list[tuple] = []
@@ -771,10 +773,6 @@ def seed_subjects(
     return seeded
 
 
-def _has_rows() -> bool:
-    return SubjectEmail.objects.exists()
-
-
 # --- The access log -------------------------------------------------------------------------
 
 
@@ -863,8 +861,6 @@ def staff_ip(rng: random.Random) -> str:
 
 def token(rng: random.Random) -> str:
     """A URL-safe token like secrets.token_urlsafe(32), but from the seeded generator."""
-    import base64
-
     return base64.urlsafe_b64encode(rng.randbytes(32)).rstrip(b"=").decode()
 
 
