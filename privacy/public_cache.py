@@ -16,6 +16,7 @@ Nothing personal is ever cached here: a page about one person (the status page) 
 `content` block per request into the cached rest of the page (`page_in_layout`).
 """
 
+import logging
 import secrets
 from collections.abc import Callable
 
@@ -35,9 +36,12 @@ from django.utils.translation import get_language
 VERSION_KEY = "public:register-version"
 # A backstop only: edits through the admin and the services invalidate at once.
 TIMEOUT = 15 * 60
-# Query strings are not cached (the page echoes its address in the language switcher), so a
-# visitor cannot fill the cache with variants.
+# Entries are never read by another release (templates, translations and code change with a
+# deploy): each process keys them with its own prefix, while the register version is shared.
+_RELEASE = secrets.token_hex(4)
 _LAYOUT_ATTR = "_public_layout"
+
+logger = logging.getLogger(__name__)
 
 
 def register_version() -> str:
@@ -49,7 +53,12 @@ def register_version() -> str:
 
 
 def _new_version() -> None:
-    cache.set(VERSION_KEY, secrets.token_hex(8), timeout=None)
+    try:
+        cache.set(VERSION_KEY, secrets.token_hex(8), timeout=None)
+    except Exception:  # the cache is down: an edit must still save; entries expire
+        logger.exception(
+            "public pages: the cache is unreachable; cached pages expire within %ss", TIMEOUT
+        )
 
 
 def register_changed() -> None:
@@ -81,14 +90,23 @@ def _language() -> str:
 
 def cached(name: str, build: Callable[[], object], *, timeout: int = TIMEOUT):
     """`build()`'s value under `name` for the current register version: one cache round trip
-    when it is there (the version and the entry are read together)."""
-    found = cache.get_many([VERSION_KEY, name])
-    version = found.get(VERSION_KEY) or register_version()
-    entry = found.get(name)
+    when it is there (the version and the entry are read together). Without a cache (Redis
+    down) the value is built every time: the public pages stay up."""
+    key = f"{_RELEASE}:{name}"
+    try:
+        found = cache.get_many([VERSION_KEY, key])
+        version = found.get(VERSION_KEY) or register_version()
+    except Exception:
+        logger.warning("public pages: the cache is unreachable; rendering without it")
+        return build()
+    entry = found.get(key)
     if entry is not None and entry[0] == version:
         return entry[1]
     value = build()
-    cache.set(name, (version, value), timeout)
+    try:
+        cache.set(key, (version, value), timeout)
+    except Exception:
+        logger.warning("public pages: the cache is unreachable; rendering without it")
     return value
 
 
@@ -123,7 +141,8 @@ def shared_page(
     """A page that is the same for every visitor in a language, but for the CSRF token.
 
     `context` is called only when the page is (re)built. Requests with a query string are
-    rendered normally.
+    rendered normally: the page echoes its address (the language switcher's `next`), and
+    visitors must not fill the cache with variants.
     """
     if request.META.get("QUERY_STRING"):
         return HttpResponse(render_to_string(template_name, context(), request))

@@ -265,3 +265,18 @@ def test_the_status_page_in_the_cached_layout_is_the_page_rendered_whole(rf, reg
         assert TOKEN.sub("", parts.content.decode()) == TOKEN.sub("", whole)
     assert 'value="/privacy/status/' in whole  # the visitor's own address, never cached
     assert submission.status_token.encode() not in b"".join(cache._cache.values())
+
+
+def test_the_pages_stay_up_when_the_cache_is_down(client, register, monkeypatch):
+    page(client)
+
+    def unreachable(*args, **kwargs):
+        raise ConnectionError("cache down")
+
+    for method in ("get", "get_many", "set", "add"):
+        monkeypatch.setattr(cache, method, unreachable)
+    profile = ControllerProfile.objects.get()
+    profile.name = "Opper AB"
+    profile.save()  # an edit saves even though the cache cannot be told
+    for path in ("/privacy/", "/privacy/request/"):
+        assert "Opper AB" in page(client, path)
