@@ -18,6 +18,7 @@ Nothing personal is ever cached here: a page about one person (the status page) 
 
 import logging
 import secrets
+import time
 from collections.abc import Callable
 
 from django.core.cache import cache
@@ -40,6 +41,12 @@ TIMEOUT = 15 * 60
 # deploy): each process keys them with its own prefix, while the register version is shared.
 _RELEASE = secrets.token_hex(4)
 _LAYOUT_ATTR = "_public_layout"
+# Each process also keeps what it read for this long without asking the cache again: another
+# process's edit shows here within that time; this process's own edits at once.
+MEMO_SECONDS = 2.0
+_MEMO_SIZE = 256
+_memo: dict[str, tuple[float, object]] = {}
+_clock = time.monotonic
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +59,13 @@ def register_version() -> str:
     return version
 
 
+def forget() -> None:
+    """Drop this process's memo (tests: the database rolls back, the memo would remain)."""
+    _memo.clear()
+
+
 def _new_version() -> None:
+    forget()
     try:
         cache.set(VERSION_KEY, secrets.token_hex(8), timeout=None)
     except Exception:  # the cache is down: an edit must still save; entries expire
@@ -90,8 +103,13 @@ def _language() -> str:
 
 def cached(name: str, build: Callable[[], object], *, timeout: int = TIMEOUT):
     """`build()`'s value under `name` for the current register version: one cache round trip
-    when it is there (the version and the entry are read together). Without a cache (Redis
-    down) the value is built every time: the public pages stay up."""
+    when it is there (the version and the entry are read together), none when this process
+    read it less than MEMO_SECONDS ago. Without a cache (Redis down) the value is built every
+    time: the public pages stay up."""
+    now = _clock()
+    memo = _memo.get(name)
+    if memo is not None and now - memo[0] < MEMO_SECONDS:
+        return memo[1]
     key = f"{_RELEASE}:{name}"
     try:
         found = cache.get_many([VERSION_KEY, key])
@@ -101,12 +119,17 @@ def cached(name: str, build: Callable[[], object], *, timeout: int = TIMEOUT):
         return build()
     entry = found.get(key)
     if entry is not None and entry[0] == version:
-        return entry[1]
-    value = build()
-    try:
-        cache.set(key, (version, value), timeout)
-    except Exception:
-        logger.warning("public pages: the cache is unreachable; rendering without it")
+        value = entry[1]
+    else:
+        value = build()
+        try:
+            cache.set(key, (version, value), timeout)
+        except Exception:
+            logger.warning("public pages: the cache is unreachable; rendering without it")
+            return value
+    if len(_memo) >= _MEMO_SIZE:  # yesterday's keys, other languages: start again
+        _memo.clear()
+    _memo[name] = (now, value)
     return value
 
 

@@ -69,7 +69,10 @@ def _empty_cache():
     (the public pages' register, rate limits) would otherwise keep what the test left."""
     from django.core.cache import cache
 
+    from privacy import public_cache
+
     cache.clear()
+    public_cache.forget()
     yield
 
 

@@ -43,6 +43,17 @@ def page(client, path="/privacy/") -> str:
     return response.content.decode()
 
 
+def test_another_process_s_edit_shows_within_moments(client, register, monkeypatch):
+    assert "Opper Technology AB" in page(client)
+    # Another web process saved the profile: the shared version changed, not this memo.
+    ControllerProfile.objects.update(name="Opper AB")
+    cache.set(public_cache.VERSION_KEY, "changed elsewhere")
+    assert "Opper Technology AB" in page(client)
+    later = public_cache._clock() + public_cache.MEMO_SECONDS
+    monkeypatch.setattr(public_cache, "_clock", lambda: later)
+    assert "Opper AB" in page(client)
+
+
 def test_a_cached_page_runs_no_query(client, register):
     first = page(client)
     assert queries_of_get(client, "/privacy/") == 0
@@ -189,6 +200,7 @@ def test_the_status_page_keeps_nothing_personal_in_the_cache(client, register):
 def test_a_lost_version_rebuilds(client, register):
     page(client)
     cache.delete(public_cache.VERSION_KEY)
+    public_cache.forget()  # as another process would, or this one a moment later
     profile = ControllerProfile.objects.get()
     ControllerProfile.objects.filter(pk=profile.pk).update(name="Changed behind our back")
     assert "Changed behind our back" in page(client)
