@@ -591,6 +591,7 @@ class SeededSubjects:
     emails: list[str]  # primary address
     languages: list[str]
     categories: list[str]
+    organisations: list[int | None]
 
 
 def _organisations(rng: random.Random, count: int, anchor: datetime) -> list[tuple]:
@@ -661,7 +662,9 @@ def seed_subjects(
     # Addresses already in the register (when growing it) stay unique.
     used = set(SubjectEmail.objects.values_list("email", flat=True))
     ids = reserve_ids(DataSubject, count)
-    seeded = SeededSubjects(ids=ids, names=[], emails=[], languages=[], categories=[])
+    seeded = SeededSubjects(
+        ids=ids, names=[], emails=[], languages=[], categories=[], organisations=[]
+    )
     emails: list[tuple] = []
     consents: list[tuple] = []
     subjects: list[tuple] = []
@@ -745,6 +748,7 @@ def seed_subjects(
         seeded.emails.append(address)
         seeded.languages.append(language)
         seeded.categories.append(category)
+        seeded.organisations.append(organisation[0] if organisation else None)
     copy_rows(
         DataSubject,
         [

@@ -1,10 +1,13 @@
 """`seed_scale` at a small size: the right counts, every right and status, the same rows for the
 same seed, ciphertext where the portal encrypts, addresses that search finds, an intact
-access-log chain, and the admin's lists rendering the result."""
+access-log chain, the admin's lists rendering the result, and platform rows in a scratch
+PostgreSQL database that the seeded SQL connectors reach."""
 
 import hashlib
+import uuid
 from datetime import UTC, datetime
 
+import psycopg
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
@@ -13,9 +16,20 @@ from django.urls import reverse
 
 from dsr import scale
 from dsr import selectors as dsr_selectors
-from dsr.choices import CaseStatus, Right
-from dsr.models import CaseEvent, CasePause, CaseTask, DsrCase, ReferenceCounter, Submission
+from dsr.choices import CaseStatus, ConnectorKind, Operation, Right
+from dsr.connectors import connector_for_kind
+from dsr.models import (
+    CaseEvent,
+    CasePause,
+    CaseTask,
+    DsrCase,
+    ReferenceCounter,
+    Submission,
+    SystemConnector,
+)
+from dsr.services import fulfilment
 from privacy import crypto
+from privacy import demo as names
 from privacy.access_log import verify_chain
 from privacy.models import (
     AccessLogEntry,
@@ -26,6 +40,7 @@ from privacy.models import (
     SubjectEmail,
 )
 from privacy.selectors import subject_by_email, subjects_matching
+from tests.dsr.conftest import _admin_dsn, platform_count, platform_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -251,3 +266,146 @@ def test_a_big_filtered_list_is_counted_by_the_planner(seeded, admin_client, mon
     email = SubjectEmail.objects.order_by("pk").first().email
     response = admin_client.get(url, {"q": email})
     assert response.context["cl"].result_count == 1
+
+
+def test_command_refuses_a_platform_database_that_is_not_postgresql():
+    with pytest.raises(CommandError, match=r"platform-database.*PostgreSQL"):
+        call_command(
+            "seed_scale", subjects=10, cases=2, platform_database="sqlite:////tmp/platform.db"
+        )
+
+
+# --- Platform rows -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def platform_database():
+    """A scratch PostgreSQL database for the platform's rows, dropped afterwards."""
+    settings_dict = connection.settings_dict
+    name = f"h23_platform_{uuid.uuid4().hex[:8]}"
+    admin = _admin_dsn(settings_dict, "postgres")
+    with psycopg.connect(admin, autocommit=True) as server:
+        server.execute(f'CREATE DATABASE "{name}"')
+    yield _admin_dsn(settings_dict, name)
+    with psycopg.connect(admin, autocommit=True) as server:
+        server.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _platform_emails(url: str) -> list[str]:
+    return [row["email"] for row in platform_rows(url, "SELECT lower(email) AS email FROM users")]
+
+
+def test_platform_rows_for_the_connectors(frozen, platform_database):
+    url = platform_database
+    _empty()
+    result = scale.seed(subjects=SUBJECTS, cases=CASES, seed=7, anchor=ANCHOR, platform_url=url)
+
+    # An account for each platform user and administrator (60% of subjects), by primary address.
+    accounts = set(
+        SubjectEmail.objects.filter(
+            is_primary=True, subject__category__in=scale.PLATFORM_ACCOUNTS
+        ).values_list("email", flat=True)
+    )
+    emails = _platform_emails(url)
+    assert len(emails) == len(set(emails)) == result.platform["users"]
+    assert set(emails) == accounts
+    assert 0.5 * SUBJECTS < len(emails) < 0.7 * SUBJECTS
+    for table in ("organisations", "functions", "evaluations", "indexes", "events", "invoices"):
+        assert platform_count(url, table) == result.platform[table] > 0, table
+    assert platform_count(url, "events") >= len(emails)
+    assert platform_count(url, "users", "email <> lower(email)") > 0  # typed with capitals
+    # Keys, foreign keys and the lookup indexes are back after the COPY.
+    indexes = {r["indexname"] for r in platform_rows(url, "SELECT indexname FROM pg_indexes")}
+    assert {"users_pkey", "users_email_key", *scale.PLATFORM_INDEXES} <= indexes
+    foreign_keys = platform_rows(
+        url, "SELECT count(*) AS n FROM pg_constraint WHERE contype = 'f'"
+    )[0]["n"]
+    assert foreign_keys == 8
+    # The seeded SQL connectors reach it.
+    sql_connectors = SystemConnector.objects.filter(kind=ConnectorKind.POSTGRESQL)
+    assert sql_connectors.count() == 3
+    assert {c.dsn for c in sql_connectors} == {url}
+
+    # An access request of a platform user: its SQL task, run through the connector, exports
+    # that person's account and events.
+    task = (
+        CaseTask.objects.filter(
+            operation=Operation.EXPORT,
+            connector_kind=ConnectorKind.POSTGRESQL,
+            system__name=names.SYS_DATABASE,
+            case__right=Right.ACCESS,
+            case__subject__category__in=scale.PLATFORM_ACCOUNTS,
+        )
+        .select_related("case__submission", "case__subject", "system")
+        .order_by("pk")
+        .first()
+    )
+    primary = task.case.subject.emails.get(is_primary=True).email
+    connector = fulfilment.connector_for(task.system)
+    exported = connector_for_kind(connector.kind)(fulfilment._connector_request(task, connector))
+    [account] = exported.export[names.CAT_ACCOUNT]["users"]
+    assert account["email"].lower() == primary
+    assert account["name"] == (task.case.subject.name or None)
+
+    events_system = SystemConnector.objects.get(system__name=names.SYS_EVENTS).system
+    events_task = CaseTask(case=task.case, system=events_system, operation=Operation.EXPORT)
+    events = connector_for_kind(ConnectorKind.POSTGRESQL)(
+        fulfilment._connector_request(events_task, events_system.connector)
+    )
+    rows = events.export[names.CAT_USAGE]["events"]
+    assert len(rows) == platform_count(url, "events", "lower(user_email) = %(e)s", e=primary) > 0
+
+    # Someone without an account (a newsletter subscriber) is found nowhere: "not found".
+    outsider = DsrCase.objects.filter(subject__category="newsletter_subscriber").first()
+    outsider_task = CaseTask(case=outsider, system=task.system, operation=Operation.EXPORT)
+    found = connector_for_kind(ConnectorKind.POSTGRESQL)(
+        fulfilment._connector_request(outsider_task, connector)
+    )
+    assert found.export[names.CAT_ACCOUNT]["users"] == []
+
+
+def test_platform_rows_are_the_same_for_the_same_seed(frozen, platform_database):
+    url = platform_database
+    _empty()
+    scale.seed(subjects=400, cases=60, seed=5, anchor=ANCHOR, platform_url=url)
+    query = (
+        "SELECT u.email, u.name, u.role, u.created_at, o.name AS organisation, "
+        "(SELECT count(*) FROM events e WHERE e.user_id = u.id) AS events "
+        "FROM users u JOIN organisations o ON o.id = u.organisation_id ORDER BY u.id"
+    )
+    first = platform_rows(url, query)
+    invoices = platform_rows(url, "SELECT * FROM invoices ORDER BY id")
+    with psycopg.connect(url, autocommit=True) as platform:
+        platform.execute("DROP SCHEMA public CASCADE")
+        platform.execute("CREATE SCHEMA public")
+    _empty()
+    scale.seed(subjects=400, cases=60, seed=5, anchor=ANCHOR, platform_url=url)
+    assert platform_rows(url, query) == first
+    assert platform_rows(url, "SELECT * FROM invoices ORDER BY id") == invoices
+
+
+def test_command_with_a_platform_database_and_growing_it(frozen, platform_database):
+    url = platform_database
+    call_command("seed_scale", subjects=300, cases=40, seed=3, anchor=ANCHOR)
+    # Without the option, the connectors point at the fictional address.
+    assert {c.dsn for c in SystemConnector.objects.filter(kind=ConnectorKind.POSTGRESQL)} == {
+        scale.PLATFORM_DSN
+    }
+    call_command("seed_scale", subjects=300, cases=40, seed=4, anchor=ANCHOR, platform_database=url)
+    assert {c.dsn for c in SystemConnector.objects.filter(kind=ConnectorKind.POSTGRESQL)} == {url}
+    first = platform_count(url, "users")
+    call_command("seed_scale", subjects=300, cases=40, seed=5, anchor=ANCHOR, platform_database=url)
+    # A later run adds its accounts after the earlier run's.
+    assert platform_count(url, "users") > first
+    accounts = set(
+        SubjectEmail.objects.filter(
+            is_primary=True, subject__category__in=scale.PLATFORM_ACCOUNTS
+        ).values_list("email", flat=True)
+    )
+    # Only the runs with the option added accounts: the first run's subjects have none.
+    assert set(_platform_emails(url)) < accounts
+    # The sequences moved past the copied ids: the platform's own inserts still work.
+    platform_rows(
+        url,
+        "INSERT INTO organisations (name, country, created_at) VALUES ('Later AB', 'SE', now())",
+    )

@@ -9,7 +9,8 @@ class Command(BaseCommand):
     help = (
         "Fill the database with realistic data at scale (PostgreSQL only): data subjects with "
         "addresses and consent records, requests in every right and status with their "
-        "timelines, tasks and reminders, connectors, and the access log. Deterministic for a "
+        "timelines, tasks and reminders, connectors, the access log and, with "
+        "--platform-database, the platform rows the SQL connectors read. Deterministic for a "
         "seed and an anchor date. Into an empty migrated database or on top of existing data: "
         "new rows continue the sequences, the reference counters and the access-log chain."
     )
@@ -31,6 +32,17 @@ class Command(BaseCommand):
             help="the date data is generated around, YYYY-MM-DD (default today); dates of "
             "receipt fall before it, deadlines before and after",
         )
+        parser.add_argument(
+            "--platform-database",
+            default=None,
+            metavar="URL",
+            help="a PostgreSQL database (postgresql://user@host:5432/name) to add the "
+            "platform's rows to (the tables of dsr.demo_platform, created if missing): an "
+            "account for each seeded platform user and organisation administrator, their "
+            "content and events, their organisations and invoices; the SQL connectors then "
+            "point at it. Default: none, and the connectors point at a fictional address, "
+            "so their tasks cannot run",
+        )
 
     def handle(self, *args, **options):
         from dsr import scale
@@ -51,14 +63,18 @@ class Command(BaseCommand):
             anchor = datetime.combine(anchor.date(), time(12), tzinfo=UTC)
             if anchor > now:
                 anchor = now
-        result = scale.seed(
-            subjects=options["subjects"],
-            cases=options["cases"],
-            seed=options["seed"],
-            anchor=anchor,
-            access_log=options["access_log"],
-            progress=lambda message: self.stdout.write(f"  {message}"),
-        )
+        try:
+            result = scale.seed(
+                subjects=options["subjects"],
+                cases=options["cases"],
+                seed=options["seed"],
+                anchor=anchor,
+                access_log=options["access_log"],
+                platform_url=options["platform_database"],
+                progress=lambda message: self.stdout.write(f"  {message}"),
+            )
+        except scale.PlatformDatabaseError as error:
+            raise CommandError(f"--platform-database: {error}") from error
         self.stdout.write(
             self.style.SUCCESS(
                 f"Added {result.subjects:,} data subjects ({result.emails:,} addresses, "
@@ -68,3 +84,9 @@ class Command(BaseCommand):
                 f"in {sum(result.seconds.values()):.0f} s."
             )
         )
+        if result.platform:
+            self.stdout.write(
+                "Platform database: "
+                + ", ".join(f"{n:,} {table}" for table, n in result.platform.items())
+                + " added; the SQL connectors point at it."
+            )
