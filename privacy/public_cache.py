@@ -19,6 +19,7 @@ Nothing personal is ever cached here: a page about one person (the status page) 
 import logging
 import secrets
 import time
+import weakref
 from collections.abc import Callable
 
 from django.core.cache import cache
@@ -180,9 +181,16 @@ def shared_page(
     return HttpResponse(content.replace(marker, get_token(request)))
 
 
-def _block(template_name: str, name: str) -> BlockNode:
-    template = get_template(template_name).template
-    return next(n for n in template.nodelist.get_nodes_by_type(BlockNode) if n.name == name)
+# A parsed template's blocks, found once (templates are parsed once, by the cached loader).
+_blocks: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _block(template, name: str) -> BlockNode:
+    blocks = _blocks.get(template)
+    if blocks is None:
+        nodes = template.nodelist.get_nodes_by_type(BlockNode)
+        blocks = _blocks[template] = {node.name: node for node in nodes}
+    return blocks[name]
 
 
 def page_in_layout(request: HttpRequest, template_name: str, context: dict) -> HttpResponse:
@@ -209,7 +217,7 @@ def page_in_layout(request: HttpRequest, template_name: str, context: dict) -> H
     template = get_template(template_name).template
     bound = make_context(context, request)
     with bound.render_context.push_state(template), bound.bind_template(template):
-        content = _block(template_name, "content").render(bound)
+        content = _block(template, "content").render(bound)
     token, address = get_token(request), escape(request.get_full_path())
     before, after = (part.replace(csrf, token).replace(path, address) for part in (before, after))
     return HttpResponse(before + content + after)
