@@ -2,11 +2,11 @@
 who is a customer."""
 
 import re
-import statistics
-import time
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from dsr.choices import CaseStatus
 from dsr.models import DsrCase
@@ -76,27 +76,24 @@ def test_known_and_unknown_addresses_get_identical_answers(client):
     assert DsrCase.objects.count() == 2  # the stranger has a case too
 
 
-def test_known_and_unknown_addresses_take_the_same_time(client):
-    """No email is sent, no PDF built and no connector called inside the request: a known and
-    an unknown address cost the same. Each sample uses a fresh address of its kind, and the
-    order alternates, so that load on the machine hits both alike."""
-    rounds = 30
-    for n in range(rounds):
-        DataSubjectFactory(email=f"customer{n}@example.org")
+def test_known_and_unknown_addresses_cost_the_same(client, mailoutbox):
+    """Whether an address is known must not show in the answer's timing: a known and an
+    unknown address run the same statements in the request, and no email is sent, no PDF
+    built and no connector called inside it (the email is queued for the worker). Compared by
+    what runs, not by a stopwatch, which the machine's load would make flaky."""
+    DataSubjectFactory(email="customer@example.org")
     post(client, email="warmup@example.org")
-    known, unknown = [], []
-    for n in range(rounds):
-        pair = [(f"customer{n}@example.org", known), (f"stranger{n}@example.org", unknown)]
-        for email, samples in pair if n % 2 else reversed(pair):
-            cache.clear()
-            start = time.perf_counter()
-            post(client, email=email)
-            samples.append(time.perf_counter() - start)
-    known_median, unknown_median = statistics.median(known), statistics.median(unknown)
-    assert abs(known_median - unknown_median) / min(known_median, unknown_median) < 0.10, (
-        known_median,
-        unknown_median,
-    )
+    statements = []
+    for email in ("customer@example.org", "stranger@example.org"):
+        cache.clear()
+        with CaptureQueriesContext(connection) as queries:
+            response = post(client, email=email)
+        assert response.status_code == 302
+        # Savepoint names and generated identifiers differ from run to run; the SQL does not.
+        statements.append([re.sub(r'"s\d+_x\d+"', "", q["sql"])[:60] for q in queries])
+    assert statements[0] == statements[1]
+    assert mailoutbox == []
+    assert set(OutboxEmail.objects.values_list("status", flat=True)) == {"pending"}
 
 
 def test_errors_are_shown_next_to_their_fields(client):
