@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from django.contrib import admin
 from django.urls import reverse
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -17,13 +18,21 @@ from tests.helpers import (
 
 pytestmark = pytest.mark.django_db
 
+# The admin's own pages (every registered model's list and add page) and the staff pages
+# outside it: documents, downloads, sign-in methods.
 ADMIN_PAGES = [
     "/admin/",
-    "/admin/dsr/dsrcase/",
-    "/admin/privacy/datasubject/",
-    "/admin/privacy/accesslogentry/",
-    "/admin/processors/processor/",
+    *(
+        f"/admin/{model._meta.app_label}/{model._meta.model_name}/{view}"
+        for model in admin.site._registry
+        for view in ("", "add/")
+    ),
     "/admin/register/record-of-processing/controller.pdf",
+    "/admin/register/agreements/1/document/",
+    "/admin/dsr-documents/letters/1.pdf",
+    "/admin/dsr-documents/exports/files/1/",
+    "/admin/dsr-documents/tasks/1/evidence/",
+    "/admin/two-factor/methods/",
 ]
 
 
