@@ -968,7 +968,7 @@ class DsrCaseAdmin(AccessLoggedAdminMixin, CaseVisibilityAdminMixin, admin.Model
         the buttons this user may press now."""
         jobs = list(selectors.case_exports(case))
         can_act = self.has_change_permission(request, case)
-        can_download = request.user.has_perm(staff_views.EXPORT_PERMISSION)
+        can_download = request.user.has_perm(staff_views.CASE_FILES_PERMISSION)
 
         def buttons(job):
             if not can_act:

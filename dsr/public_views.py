@@ -2,10 +2,9 @@
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import cache_control, never_cache
@@ -28,6 +27,7 @@ from privacy import policy_diff, public_cache, ratelimit
 from privacy import selectors as privacy_selectors
 from privacy import services as privacy_services
 from privacy.choices import ConsentAction, ConsentMethod
+from privacy.downloads import attachment_response
 from privacy.errors import ApplicationError
 from processors import selectors as processor_selectors
 
@@ -530,7 +530,4 @@ def download_file(request, token: str, export_id, kind: str):
     export_services.export_file_downloaded(
         file=file, ip_address=ratelimit.client_ip(request), by_requester=True
     )
-    response = HttpResponse(data, content_type=file.content_type)
-    response["Content-Disposition"] = content_disposition_header(True, file.name)
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return attachment_response(data, filename=file.name, content_type=file.content_type)

@@ -21,9 +21,8 @@ from privacy.errors import ApplicationError
 from privacy.ratelimit import client_ip
 
 LETTER_PERMISSION = "dsr.view_letter"
-# Whoever may look at a case may read the export made for it, and a task's evidence.
-EXPORT_PERMISSION = "dsr.view_dsrcase"
-EVIDENCE_PERMISSION = "dsr.view_dsrcase"
+# Whoever may look at a case may read the files made for it: its exports, a task's evidence.
+CASE_FILES_PERMISSION = "dsr.view_dsrcase"
 
 
 def _letter_pdf(request, pk: int):
@@ -56,7 +55,7 @@ letter_pdf = admin.site.admin_view(require_safe(_letter_pdf))
 def _export_file(request, pk: int):
     """One file of an export, decrypted, for staff checking what the requester receives.
     Counted and logged like the requester's own downloads."""
-    if not request.user.has_perm(EXPORT_PERMISSION):
+    if not request.user.has_perm(CASE_FILES_PERMISSION):
         raise PermissionDenied
     file = get_object_or_404(ExportFile.objects.select_related("job__case"), pk=pk)
     case_or_404(request.user, file.job.case)
@@ -68,11 +67,7 @@ def _export_file(request, pk: int):
     export_services.export_file_downloaded(
         file=file, actor=request.user, ip_address=client_ip(request)
     )
-    response = HttpResponse(data, content_type=file.content_type)
-    response["Content-Disposition"] = content_disposition_header(True, file.name)
-    response["Cache-Control"] = "no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return attachment_response(data, filename=file.name, content_type=file.content_type)
 
 
 # Not HEAD: every answer carrying the file is a download, and each is logged.
@@ -82,7 +77,7 @@ export_file = admin.site.admin_view(require_GET(_export_file))
 def _task_evidence(request, pk: int):
     """The attachment a member of staff gave as evidence when completing a task by hand
     (a screenshot, a processor's confirmation), decrypted, as a download."""
-    if not request.user.has_perm(EVIDENCE_PERMISSION):
+    if not request.user.has_perm(CASE_FILES_PERMISSION):
         raise PermissionDenied
     task = get_object_or_404(CaseTask.objects.select_related("case"), pk=pk)
     case = case_or_404(request.user, task.case)

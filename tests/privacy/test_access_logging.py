@@ -61,7 +61,7 @@ def test_viewing_a_subject_is_logged_with_who_and_where(client, privacy_officer)
     assert row.purpose == "Looking up a data subject"
 
 
-def test_saving_a_page_is_not_a_second_view(client, privacy_officer):
+def test_a_list_without_a_search_is_not_logged_and_a_page_view_once(client, privacy_officer):
     subject = DataSubjectFactory()
     client.force_login(privacy_officer)
     client.get(reverse("admin:privacy_datasubject_changelist"))  # a list without search
@@ -303,3 +303,22 @@ def test_the_privacy_officer_and_auditor_see_every_request(
         client.force_login(user)
         page = client.get(reverse("admin:dsr_dsrcase_changelist")).content.decode()
         assert all(case.reference in page for case in three_cases.values())
+
+
+def test_an_autocomplete_term_with_a_nul_character_is_searched_without_it(client, privacy_officer):
+    # PostgreSQL stores no NUL: the term is searched (and logged) without it, never a 500.
+    DataSubjectFactory()
+    client.force_login(privacy_officer)
+
+    response = client.get(
+        reverse("admin:autocomplete"),
+        {
+            "term": "An\x00na",
+            "app_label": "privacy",
+            "model_name": "consentrecord",
+            "field_name": "subject",
+        },
+    )
+
+    assert response.status_code == 200
+    assert only_row(action=AccessAction.SEARCH).query == "Anna"
