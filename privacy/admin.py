@@ -546,8 +546,23 @@ class ConsentRecordAdmin(AccessLoggedAdminMixin, admin.ModelAdmin):
 # --- System status --------------------------------------------------------------------------
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Logs of what the portal did: visible, never edited or deleted by anyone."""
+
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(AccessLogEntry)
-class AccessLogEntryAdmin(AccessLoggedAdminMixin, admin.ModelAdmin):
+class AccessLogEntryAdmin(AccessLoggedAdminMixin, ReadOnlyAdmin):
     """Who saw what, when and why; for auditors. Nobody edits or deletes it."""
 
     # Searching the log finds what someone looked at: that is logged too.
@@ -581,32 +596,7 @@ class AccessLogEntryAdmin(AccessLoggedAdminMixin, admin.ModelAdmin):
         "row_hash",
     )
     fields = readonly_fields
-    show_full_result_count = False
     paginator = EstimatedCountPaginator
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Logs of what the portal did: visible, never edited or deleted by anyone."""
-
-    show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(SentNotice)
@@ -624,7 +614,7 @@ class PolicyNoticeAdmin(ReadOnlyAdmin):
 
 
 @admin.register(OutboxEmail)
-class OutboxEmailAdmin(admin.ModelAdmin):
+class OutboxEmailAdmin(ReadOnlyAdmin):
     """Every email the portal sends, and what became of it; failures are kept in view."""
 
     list_display = ("reference", "subject", "status", "attempts", "created_at", "sent_at")
@@ -645,17 +635,7 @@ class OutboxEmailAdmin(admin.ModelAdmin):
     )
     fields = readonly_fields
     actions = ("send_again",)
-    show_full_result_count = False
     paginator = EstimatedCountPaginator
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_resend_permission(self, request):
         # Sending again changes an email's state, never what it says: the change permission.
