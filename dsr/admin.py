@@ -893,45 +893,38 @@ class DsrCaseAdmin(AccessLoggedAdminMixin, CaseVisibilityAdminMixin, admin.Model
         actions.pop("delete_selected", None)
         return actions
 
+    def _action_urls(self, actions, view, route):
+        """One GET/POST page per action, `route(action)` its path under the case."""
+        handler = self.admin_site.admin_view(require_http_methods(["GET", "POST"])(view))
+        return [
+            path(route(action), handler, {"action_name": action.name}, name=action.url_name)
+            for action in actions
+        ]
+
     def get_urls(self):
         # Task URLs first: "<case>/tasks/<task>/complete/" would also match "<case>/complete/".
-        task_urls = [
-            path(
-                f"<path:object_id>/tasks/<int:task_id>/{action.name}/",
-                self.admin_site.admin_view(
-                    require_http_methods(["GET", "POST"])(self.task_action_view)
+        return [
+            *self._action_urls(
+                EXPORT_ACTIONS,
+                self.export_action_view,
+                lambda action: (
+                    f"<path:object_id>/exports/<int:job_id>/{action.name}/"
+                    if action.per_job
+                    else f"<path:object_id>/exports/{action.name}/"
                 ),
-                {"action_name": action.name},
-                name=action.url_name,
-            )
-            for action in TASK_ACTIONS
+            ),
+            *self._action_urls(
+                TASK_ACTIONS,
+                self.task_action_view,
+                lambda action: f"<path:object_id>/tasks/<int:task_id>/{action.name}/",
+            ),
+            *self._action_urls(
+                CASE_ACTIONS,
+                self.case_action_view,
+                lambda action: f"<path:object_id>/{action.name}/",
+            ),
+            *super().get_urls(),
         ]
-        case_urls = [
-            path(
-                f"<path:object_id>/{action.name}/",
-                self.admin_site.admin_view(
-                    require_http_methods(["GET", "POST"])(self.case_action_view)
-                ),
-                {"action_name": action.name},
-                name=action.url_name,
-            )
-            for action in CASE_ACTIONS
-        ]
-        export_urls = [
-            path(
-                f"<path:object_id>/exports/<int:job_id>/{action.name}/"
-                if action.per_job
-                else f"<path:object_id>/exports/{action.name}/",
-                self.admin_site.admin_view(
-                    require_http_methods(["GET", "POST"])(self.export_action_view)
-                ),
-                {"action_name": action.name},
-                name=action.url_name,
-            )
-            for action in EXPORT_ACTIONS
-        ]
-        urls = export_urls + task_urls + case_urls
-        return urls + super().get_urls()
 
     # --- Case page --------------------------------------------------------------------------
 
