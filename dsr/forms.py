@@ -152,18 +152,23 @@ class VerifyIdentityForm(forms.Form):
     )
 
 
+def pause_reason_field() -> forms.CharField:
+    """Asking the requester something may stop the clock, for a reason (dsr.deadlines)."""
+    return forms.CharField(
+        label=_("stop the clock because"),
+        required=False,
+        widget=SHORT_TEXTAREA,
+        help_text=PAUSE_HELP,
+    )
+
+
 class RequestIdentityForm(forms.Form):
     explanation = forms.CharField(
         label=_("what the requester must send, and why"),
         widget=TEXTAREA,
         help_text=_("Sent to the requester. Ask only for what is needed (Art. 12(6))."),
     )
-    pause_reason = forms.CharField(
-        label=_("stop the clock because"),
-        required=False,
-        widget=SHORT_TEXTAREA,
-        help_text=PAUSE_HELP,
-    )
+    pause_reason = pause_reason_field()
 
 
 class IdentityFailedForm(forms.Form):
@@ -180,12 +185,7 @@ class AskRequesterForm(forms.Form):
         widget=TEXTAREA,
         help_text=_("Sent to the requester."),
     )
-    pause_reason = forms.CharField(
-        label=_("stop the clock because"),
-        required=False,
-        widget=SHORT_TEXTAREA,
-        help_text=PAUSE_HELP,
-    )
+    pause_reason = pause_reason_field()
 
 
 class ResumeForm(forms.Form):
