@@ -1487,6 +1487,9 @@ class SubmissionAdmin(AccessLoggedAdminMixin, CaseVisibilityAdminMixin, admin.Mo
 
     @admin.display(description=_("requests"))
     def references(self, obj):
+        if obj.intake:
+            # From the public form, minutes at most before the worker makes its cases.
+            return _("being registered by the worker")
         return ", ".join(case.reference for case in obj.cases.all())
 
 

@@ -84,11 +84,19 @@ class Submission(TimeStampedModel):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    # The rights asked for on the public form (JSON, encrypted) until the worker registers
+    # them as cases (dsr.services.cases.submission_register); empty once registered, and for
+    # requests entered by staff, which are registered at once.
+    intake = EncryptedTextField(blank=True, default="", db_default="", editable=False)
 
     class Meta:
         verbose_name = _("submission")
         verbose_name_plural = _("submissions")
         ordering = ["-received_at"]
+        indexes = [
+            # The registration sweep's few waiting rows, among millions registered.
+            models.Index(fields=["id"], condition=~Q(intake=""), name="dsr_submission_awaiting"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["status_token_hash"],

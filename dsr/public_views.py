@@ -118,7 +118,7 @@ def request_form(request):
                 rectification_content=data["rectification"] if right == Right.RECTIFICATION else "",
             )
         )
-    case_services.submission_receive(
+    case_services.submission_intake(
         data=ReceiptInput(
             channel=Channel.SELF_SERVICE,
             rights=rights,

@@ -1,11 +1,40 @@
 import logging
 
 from celery import shared_task
+from django.db import OperationalError
 
 from dsr.services import cases as case_services
 from dsr.services import fulfilment
 
 logger = logging.getLogger(__name__)
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=5,
+    retry_backoff_max=300,
+    max_retries=8,
+    soft_time_limit=50,
+    time_limit=60,
+)
+def register_submission(submission_id: int) -> bool:
+    """Register a request from the public form as its cases and send the confirmation link.
+    Idempotent (the service locks and empties the intake), hence acks_late and retries."""
+    return case_services.submission_register(submission_id=submission_id) is not None
+
+
+@shared_task(soft_time_limit=50, time_limit=60)
+def sweep_unregistered_submissions() -> int:
+    """Sweeper: register requests whose message the broker never took, or whose worker died.
+    Safe beside register_submission: each submission is registered once."""
+    registered = 0
+    for submission_id in case_services.submissions_awaiting_registration():
+        if case_services.submission_register(submission_id=submission_id) is not None:
+            registered += 1
+    if registered:
+        logger.info("registration sweep registered %s request(s)", registered)
+    return registered
 
 
 @shared_task(soft_time_limit=240, time_limit=300)

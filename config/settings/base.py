@@ -257,6 +257,12 @@ WORKER_HEARTBEAT_SECONDS = env.int("WORKER_HEARTBEAT_SECONDS", default=300)
 WORKER_CHECK_RETENTION = timedelta(days=7)
 
 CELERY_BEAT_SCHEDULE = {
+    # Requests from the public form are registered on commit; this catches the rest.
+    "dsr-register-submissions": {
+        "task": "dsr.tasks.sweep_unregistered_submissions",
+        "schedule": timedelta(minutes=1),
+        "options": {"expires": 60},
+    },
     "outbox-sweep": {
         "task": "privacy.tasks.outbox_sweep",
         "schedule": timedelta(seconds=OUTBOX_SWEEP_SECONDS),

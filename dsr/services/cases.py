@@ -6,6 +6,8 @@ letter), and the dates come from dsr.deadlines.
 """
 
 import hashlib
+import json
+import logging
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -45,6 +47,7 @@ from privacy.errors import ApplicationError
 from privacy.identifiers import normalise_email
 
 S = CaseStatus
+logger = logging.getLogger(__name__)
 
 # Which status may follow which. Extension is not a status: it changes the dates of an open
 # case. Withdrawal is possible from every open status.
@@ -204,14 +207,8 @@ def _dates(received_at: datetime, paused_days: int = 0) -> dict:
     }
 
 
-@transaction.atomic
-def submission_receive(*, data: ReceiptInput, actor=None) -> Submission:
-    """Register a request: one case per right, dated, matched to a data subject when the
-    address is known, with its first events and its first letter in the outbox.
-
-    Self-service requests wait for the emailed confirmation link; requests entered by staff
-    are acknowledged at once. Known address or not, the requester gets the same letter.
-    """
+def _checked(data: ReceiptInput) -> tuple[str, datetime]:
+    """The normalised address and the moment of receipt, or ApplicationError."""
     if not data.rights:
         raise ApplicationError(_("Choose at least one right."))
     if len({r.right for r in data.rights}) != len(data.rights):
@@ -227,9 +224,14 @@ def submission_receive(*, data: ReceiptInput, actor=None) -> Submission:
     received_at = data.received_at or timezone.now()
     if received_at > timezone.now() + timedelta(minutes=5):
         raise ApplicationError(_("A request cannot be received in the future."))
+    return email, received_at
 
+
+def _submission_write(
+    data: ReceiptInput, *, email: str, received_at: datetime, actor, intake: str = ""
+) -> Submission:
     status_token = secrets.token_urlsafe(32)
-    submission = Submission.objects.create(
+    return Submission.objects.create(
         status_token=status_token,
         status_token_hash=_token_hash(status_token),
         channel=data.channel,
@@ -241,11 +243,95 @@ def submission_receive(*, data: ReceiptInput, actor=None) -> Submission:
         requester_phone=data.requester_phone.strip(),
         requester_address=data.requester_address.strip(),
         message=data.message,
+        intake=intake,
         created_by=actor,
     )
+
+
+@transaction.atomic
+def submission_receive(*, data: ReceiptInput, actor=None) -> Submission:
+    """Register a request: one case per right, dated, matched to a data subject when the
+    address is known, with its first events and its first letter in the outbox.
+
+    Self-service requests wait for the emailed confirmation link; requests entered by staff
+    are acknowledged at once. Known address or not, the requester gets the same letter.
+    """
+    email, received_at = _checked(data)
+    submission = _submission_write(data, email=email, received_at=received_at, actor=actor)
+    _register(submission, data.rights, actor=actor)
+    return submission
+
+
+@transaction.atomic
+def submission_intake(*, data: ReceiptInput) -> Submission:
+    """Write down a self-service request, to be registered by the worker (submission_register)
+    right after commit, or by the sweep if the broker could not take the message.
+
+    The public form answers after this one insert: the rights asked for wait in the
+    submission, encrypted. The legal clock runs from `received_at`, set here, and the
+    requester's first email (the confirmation link) comes from the worker either way.
+    """
+    email, received_at = _checked(data)
+    rights = [
+        {
+            "right": r.right,
+            "details": r.details,
+            "rectification_content": r.rectification_content,
+        }
+        for r in data.rights
+    ]
+    submission = _submission_write(
+        data, email=email, received_at=received_at, actor=None, intake=json.dumps(rights)
+    )
+    transaction.on_commit(lambda: _queue_registration(submission.pk))
+    return submission
+
+
+def _queue_registration(submission_id: int) -> None:
+    from dsr.tasks import register_submission
+
+    try:
+        register_submission.delay(submission_id)
+    except Exception:
+        # The broker is down: the submission is committed and the sweep registers it.
+        logger.warning("could not queue registration of submission %s", submission_id)
+
+
+def submission_register(*, submission_id: int) -> Submission | None:
+    """Register a written-down request as its cases (what submission_receive does at once).
+
+    Exactly once: the submission is locked and its intake emptied in the same transaction, so
+    a redelivered message, the sweep and a second worker find nothing left to do (None).
+    """
+    with transaction.atomic():
+        submission = (
+            Submission.objects.select_for_update()
+            .filter(pk=submission_id)
+            .exclude(intake="")
+            .first()
+        )
+        if submission is None:
+            return None
+        rights = [RequestedRight(**right) for right in json.loads(submission.intake)]
+        submission.intake = ""
+        submission.save(update_fields=["intake", "updated_at"])
+        _register(submission, rights, actor=None)
+    return submission
+
+
+def submissions_awaiting_registration(limit: int = 500) -> list[int]:
+    """Submissions written down and not yet registered, oldest first (the sweep's work)."""
+    return list(
+        Submission.objects.exclude(intake="").order_by("pk").values_list("pk", flat=True)[:limit]
+    )
+
+
+def _register(submission: Submission, rights: list[RequestedRight], *, actor) -> list[DsrCase]:
+    email = submission.requester_email
+    received_at = submission.received_at
     subject_id = privacy_selectors.subject_id_by_email(email) if email else None
     year = deadlines.local_received_date(received_at).year
-    self_service = data.channel == Channel.SELF_SERVICE
+    self_service = submission.channel == Channel.SELF_SERVICE
     # Self-service cases are created waiting for the emailed confirmation, with the two events
     # a RECEIVED case moved on by _transition would have: one INSERT each for all cases.
     cases = DsrCase.objects.bulk_create(
@@ -257,17 +343,15 @@ def submission_receive(*, data: ReceiptInput, actor=None) -> Submission:
                 status=S.AWAITING_IDENTITY if self_service else S.RECEIVED,
                 subject_id=subject_id,
                 received_at=received_at,
-                language=data.language,
+                language=submission.language,
                 details=requested.details,
                 rectification_content=requested.rectification_content,
                 **_dates(received_at),
             )
-            for requested, reference in zip(
-                data.rights, references_next(year, len(data.rights)), strict=True
-            )
+            for requested, reference in zip(rights, references_next(year, len(rights)), strict=True)
         ]
     )
-    received = _("Received by %(channel)s.") % {"channel": Channel(data.channel).label}
+    received = _("Received by %(channel)s.") % {"channel": Channel(submission.channel).label}
     events = [
         CaseEvent(
             case=case, kind=EventKind.CREATED, actor=actor, to_status=S.RECEIVED, note=received
@@ -293,7 +377,7 @@ def submission_receive(*, data: ReceiptInput, actor=None) -> Submission:
         _verification_write(submission=submission, cases=cases)
     elif email:
         letter_send(case=cases[0], kind=LetterKind.ACKNOWLEDGEMENT, actor=actor, linked=cases)
-    return submission
+    return cases
 
 
 # --- Identity -------------------------------------------------------------------------------

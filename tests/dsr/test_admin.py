@@ -909,6 +909,24 @@ def test_submissions_are_read_only_and_found_by_reference(admin_client, frozen):
     assert admin_client.get(reverse("admin:dsr_submission_add")).status_code == 403
 
 
+def test_a_request_the_worker_has_not_registered_yet_shows_as_such(admin_client):
+    waiting = services.submission_intake(
+        data=ReceiptInput(
+            channel="self_service",
+            rights=[RequestedRight(right="access")],
+            requester_email="cecilia@example.org",
+        )
+    )
+    url = reverse("admin:dsr_submission_changelist")
+    page = admin_client.get(url).content.decode()
+    assert "being registered by the worker" in page
+
+    services.submission_register(submission_id=waiting.pk)
+    page = admin_client.get(url).content.decode()
+    assert "being registered by the worker" not in page
+    assert waiting.cases.get().reference in page
+
+
 def test_submission_list_query_count_stays_flat(admin_client, frozen):
     for _ in range(5):
         _receive("access", "erasure")

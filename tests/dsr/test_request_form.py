@@ -9,7 +9,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from dsr.choices import CaseStatus
-from dsr.models import DsrCase
+from dsr.models import DsrCase, Submission
+from dsr.services import cases as case_services
+from dsr.tasks import sweep_unregistered_submissions
 from privacy.models import OutboxEmail
 from tests.factories import ControllerProfileFactory, DataSubjectFactory
 
@@ -26,10 +28,14 @@ def _setup():
     cache.clear()
 
 
-def post(client, **fields):
+def post(client, *, register=True, **fields):
+    """Submit the form, then do what the worker does right after (unless register=False)."""
     data = {"rights": ["access"], "email": "anna@example.org", "age_confirmed": "on"}
     data.update(fields)
-    return client.post(URL, data)
+    response = client.post(URL, data)
+    if register:
+        sweep_unregistered_submissions()
+    return response
 
 
 def test_the_form_is_served(client):
@@ -56,7 +62,47 @@ def test_swedish_visitors_get_swedish_cases(client):
         {"rights": ["access"], "email": "anna@example.org", "age_confirmed": "on"},
         HTTP_ACCEPT_LANGUAGE="sv",
     )
-    assert DsrCase.objects.get().language == "sv"
+    sweep_unregistered_submissions()
+    case = DsrCase.objects.get()
+    assert case.language == "sv"
+    assert case.letters.get().subject.startswith("Bekräfta")
+
+
+def test_the_form_answers_after_writing_the_request_down(
+    client, django_capture_on_commit_callbacks
+):
+    """The request itself is one insert, its rights kept encrypted; registering it as cases
+    and writing the confirmation email is the worker's, queued on commit."""
+    with (
+        CaptureQueriesContext(connection) as queries,
+        django_capture_on_commit_callbacks() as callbacks,
+    ):
+        response = post(
+            client, register=False, rights=["access", "objection"], objection="No profiling"
+        )
+    assert response.status_code == 302
+    writes = [
+        q["sql"].split()[0] for q in queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))
+    ]
+    assert writes == ["INSERT"]
+    assert len(callbacks) == 1  # the registration task, queued after commit
+    assert not DsrCase.objects.exists() and not OutboxEmail.objects.exists()
+    submission = Submission.objects.get()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT intake FROM dsr_submission WHERE id = %s", [submission.pk])
+        stored = cursor.fetchone()[0]
+    assert stored and "objection" not in stored and "profiling" not in stored
+
+    # The worker's task, delivered twice (a redelivery after a lost ack): registered once.
+    assert case_services.submission_register(submission_id=submission.pk) is not None
+    assert case_services.submission_register(submission_id=submission.pk) is None
+    cases = list(DsrCase.objects.order_by("pk"))
+    assert [c.right for c in cases] == ["access", "objection"]
+    assert cases[1].details == "No profiling"
+    assert {c.received_at for c in cases} == {submission.received_at}  # the clock ran already
+    assert OutboxEmail.objects.count() == 1
+    assert Submission.objects.get().intake == ""
+    assert case_services.submissions_awaiting_registration() == []
 
 
 def strip_csrf(html: str) -> str:
@@ -87,8 +133,9 @@ def test_known_and_unknown_addresses_cost_the_same(client, mailoutbox):
     for email in ("customer@example.org", "stranger@example.org"):
         cache.clear()
         with CaptureQueriesContext(connection) as queries:
-            response = post(client, email=email)
+            response = post(client, email=email, register=False)
         assert response.status_code == 302
+        sweep_unregistered_submissions()
         # Savepoint names and generated identifiers differ from run to run; the SQL does not.
         statements.append([re.sub(r'"s\d+_x\d+"', "", q["sql"])[:60] for q in queries])
     assert statements[0] == statements[1]
