@@ -26,3 +26,15 @@ class PooledRedisCache(RedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = PooledRedisCacheClient
+
+    def count_hit(self, key: str, timeout: int) -> int:
+        """Add one to the counter `key`, which expires `timeout` seconds after its first hit;
+        the new count. One round trip, where cache.add then cache.incr take up to three; in
+        MULTI/EXEC, so the counter cannot expire between its creation and the increment and
+        live on without an expiry."""
+        key = self.make_and_validate_key(key)
+        client = self._cache.get_client(key, write=True)
+        with client.pipeline(transaction=True) as pipe:
+            pipe.set(key, 0, ex=timeout, nx=True)
+            pipe.incr(key)
+            return pipe.execute()[1]

@@ -1,7 +1,8 @@
 """Fixed-window rate limits on the shared cache (Redis in production).
 
 Public forms count attempts per client address and per email address; a caller over the limit
-gets a clear "try again later" page, not an error. cache.add + cache.incr are atomic on Redis.
+gets a clear "try again later" page, not an error. On Redis one atomic round trip counts a hit
+(privacy.cache.PooledRedisCache.count_hit); other caches use cache.add and cache.incr.
 """
 
 import hashlib
@@ -29,6 +30,9 @@ def hit(limit: Limit, identity: str) -> bool:
     """Count one attempt by `identity`; False once it is over the limit in this window."""
     window = int(time.time() // limit.seconds)
     key = _key(limit, identity, window)
+    count_hit = getattr(cache, "count_hit", None)
+    if count_hit is not None:  # Redis (privacy.cache.PooledRedisCache): one round trip
+        return count_hit(key, limit.seconds + 5) <= limit.count
     if cache.add(key, 1, timeout=limit.seconds + 5):
         return True
     try:
