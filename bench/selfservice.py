@@ -27,9 +27,10 @@ is thrown away, then SECONDS measured per endpoint:
 
 Rate limits are off for the bench (bench/settings.py sets DSR_REQUEST_LIMIT_PER_IP and
 DSR_REQUEST_LIMIT_PER_EMAIL to 10**9): one loopback address would otherwise be refused after 20.
-Each submission writes its submission, case, events, verification token, letter and outbox rows
-and queues the email's Celery task in Redis on commit; no worker runs, so the figure covers the
-web request only, not sending the email (EMAIL_URL is the console backend regardless).
+Each submission writes its submission row (the rights asked for wait in it, encrypted) and
+queues its registration task in Redis on commit, as in production; no worker runs, so the
+figure covers the web request only, not registering the cases and writing and sending the
+confirmation email, which the worker does (EMAIL_URL is the console backend regardless).
 
 Figures per endpoint: requests per second against the constant view's (targets: at least 0.3x
 for the GET pages and 0.1x for the submission: `target_is_minimum` is true on these rows) and
