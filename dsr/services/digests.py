@@ -13,6 +13,7 @@ The figures come from a fixed number of aggregate queries (GROUP BY and FILTER o
 table, lists LIMITed), whatever the number of cases; see digest_figures.
 """
 
+import json
 import statistics
 import uuid
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
-from django.db.models import Aggregate, Count, DateField, DurationField, F, Min, Q, Sum, Window
+from django.db.models import Count, DateField, F, Q, Sum, Window
 from django.db.models.functions import Coalesce, TruncDate
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -156,14 +157,6 @@ def digests_due(now: datetime) -> list[tuple[DigestSubscription, DigestPeriod]]:
 # --- Figures --------------------------------------------------------------------------------
 
 
-class Median(Aggregate):
-    """PostgreSQL's percentile_cont(0.5) WITHIN GROUP (ORDER BY ...); FILTER works as usual."""
-
-    function = "percentile_cont"
-    name = "Median"
-    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
-
-
 @dataclass(frozen=True)
 class Counts:
     new: int = 0
@@ -289,31 +282,217 @@ def _week_starts(end: datetime) -> list[datetime]:
 
 
 @dataclass(frozen=True)
-class _CaseCounts:
+class _CaseFigures:
+    """Every figure of the digest about cases: the cells by right and status, closing in this
+    period and the one before, the weekly trend, and the first overdue and due-soon cases."""
+
     cells: dict[tuple[str, str], Counts]
+    overdue: int
+    due_soon: int
     closed_before: int
     on_time: int
     on_time_before: int
-    overdue: int
-    due_soon: int
+    median_days: float | None
+    median_days_before: float | None
     trend: list[TrendWeek]
-    # The earliest receipt among the cases closed in either period (bounds the median query).
-    first_received: datetime | None
+    overdue_lines: list[CaseLine]
+    due_soon_lines: list[CaseLine]
 
 
-def _case_counts(
+def _on_postgresql() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _case_figures(
     start: datetime, end: datetime, previous_start: datetime, today: date
-) -> _CaseCounts:
-    """Every count over the case table: new, closed and open per right and status; closed
-    and on time in both periods; overdue and due soon; the weekly trend.
+) -> _CaseFigures:
+    """One query on PostgreSQL; the ORM's grouped queries and a median in Python elsewhere."""
+    if _on_postgresql():
+        return _case_figures_in_one_statement(start, end, previous_start, today)
+    return _case_figures_portable(start, end, previous_start, today)
 
-    Three grouped passes (GROUP BY right, status with FILTERed counts), one per kind of row:
-    the open cases, the cases received since the earliest week shown, the cases closed since
-    then. Each reads only its own index, which carries every column the pass counts (the
-    partial index of open cases, received_at and closed_at with their INCLUDE columns), so
-    PostgreSQL answers from the indexes alone (an index-only scan of a few thousand entries)
-    instead of visiting every row of the table those entries point to.
-    """
+
+def _cells(
+    new: dict[tuple[str, str], int],
+    closed: dict[tuple[str, str], int],
+    open_: dict[tuple[str, str], int],
+) -> dict[tuple[str, str], Counts]:
+    cells = {}
+    for key in sorted({*new, *closed, *open_}):
+        counts = Counts(new.get(key, 0), closed.get(key, 0), open_.get(key, 0))
+        if counts.new or counts.closed or counts.open:
+            cells[key] = counts
+    return cells
+
+
+def _case_line(row: dict, today: date, *, overdue: bool) -> CaseLine:
+    due = row["extended_due_date"] or row["due_date"]
+    return CaseLine(
+        pk=row["pk"],
+        reference=row["reference"],
+        right=row["right"],
+        right_label=Right(row["right"]).label,
+        status=row["status"],
+        status_label=CaseStatus(row["status"]).label,
+        due_date=due,
+        target_date=row["target_date"],
+        days=(today - due).days if overdue else (due - today).days,
+        url=case_admin_url(row["pk"]),
+    )
+
+
+# --- On PostgreSQL: one statement ------------------------------------------------------------
+#
+# Through the ORM these figures took six queries, and building them cost the application more
+# time than PostgreSQL took to answer. Each count reads one index and nothing else (an
+# index-only scan: the indexes INCLUDE the columns counted): the partial index of open cases,
+# the received_at index, the closed_at index. Counts run over the narrowest range that answers
+# them (the period for the cells, one week per trend figure) rather than testing every row of
+# the eight weeks against every range.
+#
+# The lists walk the open cases' index by target date, which never falls after the legal due
+# date. Overdue cases come in the queue's order (target date) and stop after the first few.
+# Due-soon cases come by legal due date, which the index does not order: the target dates of the
+# first ones are found in the index alone, and only the cases with those target dates are read
+# from the table (the first cases by due date, target date and id are all among them), instead
+# of every open case with a target date in the coming week.
+
+_DUE = "COALESCE(extended_due_date, due_date)"
+_OPEN = "NOT (status = ANY(%(final)s))"
+# Closed on or before the legal due date, both as local dates where the controller is.
+_ON_TIME = f"(closed_at AT TIME ZONE %(zone)s)::date <= {_DUE}"
+_SOON = f"{_OPEN} AND target_date <= %(soon)s AND {_DUE} BETWEEN %(today)s AND %(soon)s"
+_LINE = 'id AS pk, reference, "right", status, target_date, due_date, extended_due_date'
+
+
+def _weekly_counts(column: str) -> str:
+    weeks = (
+        f"(SELECT count(*) FROM dsr_dsrcase"  # noqa: S608 - column names of this module
+        f" WHERE {column} >= %(week_{index})s AND {column} < %(week_{index + 1})s)"
+        for index in range(TREND_WEEKS)
+    )
+    return f"ARRAY[{', '.join(weeks)}]"
+
+
+_CASE_FIGURES_SQL = f"""
+SELECT
+  (SELECT json_agg(c) FROM (
+     SELECT "right", status, count(*) AS open,
+            count(*) FILTER (WHERE {_DUE} < %(today)s) AS overdue,
+            count(*) FILTER (WHERE {_DUE} BETWEEN %(today)s AND %(soon)s) AS due_soon
+       FROM dsr_dsrcase WHERE {_OPEN} GROUP BY 1, 2) c),
+  (SELECT json_agg(c) FROM (
+     SELECT "right", status, count(*) AS new FROM dsr_dsrcase
+      WHERE received_at >= %(start)s AND received_at < %(end)s GROUP BY 1, 2) c),
+  (SELECT json_agg(c) FROM (
+     SELECT "right", status, count(*) AS closed FROM dsr_dsrcase
+      WHERE closed_at >= %(start)s AND closed_at < %(end)s GROUP BY 1, 2) c),
+  closing.*,
+  {_weekly_counts("received_at")},
+  {_weekly_counts("closed_at")},
+  (SELECT json_agg(l ORDER BY l.target_date, l.pk) FROM (
+     SELECT {_LINE} FROM dsr_dsrcase
+      WHERE {_OPEN} AND target_date < %(today)s AND {_DUE} < %(today)s
+      ORDER BY target_date, id LIMIT %(limit)s) l),
+  (SELECT json_agg(l ORDER BY COALESCE(l.extended_due_date, l.due_date), l.target_date, l.pk)
+     FROM (
+     SELECT {_LINE} FROM dsr_dsrcase
+      WHERE {_SOON} AND target_date = ANY(ARRAY(
+        SELECT target_date FROM dsr_dsrcase WHERE {_SOON}
+         ORDER BY {_DUE}, target_date LIMIT %(limit)s))
+      ORDER BY {_DUE}, target_date, id LIMIT %(limit)s) l)
+FROM (
+  SELECT count(*) FILTER (WHERE closed_at < %(start)s) AS closed_before,
+         count(*) FILTER (WHERE closed_at >= %(start)s AND {_ON_TIME}) AS on_time,
+         count(*) FILTER (WHERE closed_at < %(start)s AND {_ON_TIME}) AS on_time_before,
+         percentile_cont(0.5) WITHIN GROUP (ORDER BY closed_at - received_at)
+           FILTER (WHERE closed_at >= %(start)s AND status = ANY(%(final)s)) AS median,
+         percentile_cont(0.5) WITHIN GROUP (ORDER BY closed_at - received_at)
+           FILTER (WHERE closed_at < %(start)s AND status = ANY(%(final)s)) AS median_before
+    FROM dsr_dsrcase WHERE closed_at >= %(previous_start)s AND closed_at < %(end)s
+) closing
+"""  # noqa: S608 - fixed text; every value is a parameter
+
+
+def _json(value) -> list:
+    """json_agg's rows: NULL when there are none; text if the driver leaves JSON undecoded."""
+    if value is None:
+        return []
+    return json.loads(value) if isinstance(value, str | bytes) else value
+
+
+def _case_figures_in_one_statement(
+    start: datetime, end: datetime, previous_start: datetime, today: date
+) -> _CaseFigures:
+    weeks = _week_starts(end)
+    params = {
+        "final": _FINAL,
+        "today": today,
+        "soon": today + timedelta(days=DUE_SOON_DAYS),
+        "start": start,
+        "end": end,
+        "previous_start": previous_start,
+        "zone": settings.DSR_DEADLINE_TIME_ZONE,
+        "limit": CASE_LIST_LIMIT,
+        **{f"week_{index}": week for index, week in enumerate(weeks)},
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_CASE_FIGURES_SQL, params)
+        (
+            open_rows,
+            new_rows,
+            closed_rows,
+            closed_before,
+            on_time,
+            on_time_before,
+            median,
+            median_before,
+            new_weeks,
+            closed_weeks,
+            overdue_rows,
+            due_soon_rows,
+        ) = cursor.fetchone()
+    open_rows, new_rows, closed_rows = _json(open_rows), _json(new_rows), _json(closed_rows)
+
+    def lines(rows, *, overdue: bool) -> list[CaseLine]:
+        rows = _json(rows)
+        for row in rows:
+            # JSON carries dates as text.
+            for name in ("target_date", "due_date", "extended_due_date"):
+                if row[name] is not None:
+                    row[name] = date.fromisoformat(row[name])
+        return [_case_line(row, today, overdue=overdue) for row in rows]
+
+    return _CaseFigures(
+        cells=_cells(
+            {(r["right"], r["status"]): r["new"] for r in new_rows},
+            {(r["right"], r["status"]): r["closed"] for r in closed_rows},
+            {(r["right"], r["status"]): r["open"] for r in open_rows},
+        ),
+        overdue=sum(r["overdue"] for r in open_rows),
+        due_soon=sum(r["due_soon"] for r in open_rows),
+        closed_before=closed_before,
+        on_time=on_time,
+        on_time_before=on_time_before,
+        median_days=_days(median),
+        median_days_before=_days(median_before),
+        trend=[
+            TrendWeek(weeks[index].date(), new_weeks[index], closed_weeks[index])
+            for index in range(TREND_WEEKS)
+        ],
+        overdue_lines=lines(overdue_rows, overdue=True),
+        due_soon_lines=lines(due_soon_rows, overdue=False),
+    )
+
+
+# --- Elsewhere (SQLite in `make run`): the ORM --------------------------------------------
+
+
+def _case_figures_portable(
+    start: datetime, end: datetime, previous_start: datetime, today: date
+) -> _CaseFigures:
+    """The same figures through the ORM: three grouped passes (open cases, cases received and
+    cases closed since the earliest week shown), the closing times in Python, the two lists."""
     weeks = _week_starts(end)
     new = Q(received_at__gte=start, received_at__lt=end)
     closed = Q(closed_at__gte=start, closed_at__lt=end)
@@ -363,7 +542,6 @@ def _case_counts(
         closed_before=Count("pk", filter=closed_before),
         on_time=Count("pk", filter=closed & on_time),
         on_time_before=Count("pk", filter=closed_before & on_time),
-        first_received=Min("received_at", filter=closed | closed_before),
         **{
             f"closed_{index}": Count(
                 "pk", filter=Q(closed_at__gte=week_start, closed_at__lt=week_end)
@@ -378,23 +556,24 @@ def _case_counts(
     def total(rows: list[dict], name: str) -> int:
         return sum(row[name] for row in rows)
 
-    new_by_cell = by_cell(new_rows, "new")
-    closed_by_cell = by_cell(closed_rows, "closed")
-    open_by_cell = by_cell(open_rows, "open")
-    cells = {}
-    for key in sorted({*new_by_cell, *closed_by_cell, *open_by_cell}):
-        counts = Counts(
-            new_by_cell.get(key, 0), closed_by_cell.get(key, 0), open_by_cell.get(key, 0)
-        )
-        if counts.new or counts.closed or counts.open:
-            cells[key] = counts
-    return _CaseCounts(
-        cells=cells,
+    this_period, before = [], []
+    for received_at, closed_at in DsrCase.objects.filter(
+        status__in=_FINAL, closed_at__gte=previous_start, closed_at__lt=end
+    ).values_list("received_at", "closed_at"):
+        (this_period if closed_at >= start else before).append(_days(closed_at - received_at))
+    medians = [statistics.median(days) if days else None for days in (this_period, before)]
+    overdue_lines, due_soon_lines = _deadline_lines(today)
+    return _CaseFigures(
+        cells=_cells(
+            by_cell(new_rows, "new"), by_cell(closed_rows, "closed"), by_cell(open_rows, "open")
+        ),
+        overdue=total(open_rows, "overdue"),
+        due_soon=total(open_rows, "due_soon"),
         closed_before=total(closed_rows, "closed_before"),
         on_time=total(closed_rows, "on_time"),
         on_time_before=total(closed_rows, "on_time_before"),
-        overdue=total(open_rows, "overdue"),
-        due_soon=total(open_rows, "due_soon"),
+        median_days=medians[0],
+        median_days_before=medians[1],
         trend=[
             TrendWeek(
                 weeks[index].date(),
@@ -403,10 +582,29 @@ def _case_counts(
             )
             for index in range(TREND_WEEKS)
         ],
-        first_received=min(
-            (row["first_received"] for row in closed_rows if row["first_received"]),
-            default=None,
-        ),
+        overdue_lines=overdue_lines,
+        due_soon_lines=due_soon_lines,
+    )
+
+
+def _deadline_lines(today: date) -> tuple[list[CaseLine], list[CaseLine]]:
+    """The first overdue cases in the queue's order (target date), the first due soon by legal
+    due date; both bounded by the target date, which never falls after the legal one."""
+    fields = ("pk", "reference", "right", "status", "target_date", "due_date", "extended_due_date")
+    overdue = (
+        selectors.cases_overdue(today=today)
+        .filter(target_date__lt=today)
+        .order_by("target_date", "pk")
+    )
+    soon = (
+        selectors.cases_due_within(DUE_SOON_DAYS, today=today)
+        .filter(target_date__lte=today + timedelta(days=DUE_SOON_DAYS))
+        .annotate(effective_due=_effective_due())
+        .order_by("effective_due", "target_date", "pk")
+    )
+    return (
+        [_case_line(row, today, overdue=True) for row in overdue.values(*fields)[:CASE_LIST_LIMIT]],
+        [_case_line(row, today, overdue=False) for row in soon.values(*fields)[:CASE_LIST_LIMIT]],
     )
 
 
@@ -435,87 +633,6 @@ def _breakdown(cells: dict[tuple[str, str], Counts]):
 
 def _days(duration: timedelta | None) -> float | None:
     return None if duration is None else duration.total_seconds() / 86400
-
-
-def _has_percentile() -> bool:
-    return connection.vendor == "postgresql"
-
-
-def _medians(
-    start: datetime, end: datetime, previous_start: datetime, first_received: datetime | None
-) -> list[float | None]:
-    """Median days to close in this period and the previous one: percentile_cont on
-    PostgreSQL, Python over the durations elsewhere (SQLite, `make run`).
-
-    closed_at has no index, but a closed case has a final status and was received no earlier
-    than `first_received` (found by the grouped pass), so the status index
-    (status, received_at) bounds this query to the recent cases instead of the whole table.
-    """
-    cases = DsrCase.objects.filter(
-        status__in=_FINAL,
-        received_at__gte=first_received or end,
-        closed_at__gte=previous_start,
-        closed_at__lt=end,
-    )
-    current = Q(closed_at__gte=start)
-    if _has_percentile():
-        time_to_close = F("closed_at") - F("received_at")
-        result = cases.aggregate(
-            median=Median(time_to_close, filter=current, output_field=DurationField()),
-            median_before=Median(time_to_close, filter=~current, output_field=DurationField()),
-        )
-        return [_days(result["median"]), _days(result["median_before"])]
-    this_period, before = [], []
-    for received_at, closed_at in cases.values_list("received_at", "closed_at"):
-        (this_period if closed_at >= start else before).append(_days(closed_at - received_at))
-    return [statistics.median(days) if days else None for days in (this_period, before)]
-
-
-def _case_lines(queryset, today: date, *, overdue: bool) -> list[CaseLine]:
-    fields = ("pk", "reference", "right", "status", "target_date", "due_date", "extended_due_date")
-    lines = []
-    for row in queryset.values(*fields)[:CASE_LIST_LIMIT]:
-        due = row["extended_due_date"] or row["due_date"]
-        lines.append(
-            CaseLine(
-                pk=row["pk"],
-                reference=row["reference"],
-                right=row["right"],
-                right_label=Right(row["right"]).label,
-                status=row["status"],
-                status_label=CaseStatus(row["status"]).label,
-                due_date=due,
-                target_date=row["target_date"],
-                days=(today - due).days if overdue else (due - today).days,
-                url=case_admin_url(row["pk"]),
-            )
-        )
-    return lines
-
-
-def _deadline_lines(today: date) -> tuple[list[CaseLine], list[CaseLine]]:
-    """The first overdue and due-soon cases (their totals come from the grouped pass).
-
-    Both are bounded by the target date, which never falls after the legal one, so the planner
-    reads the partial index of open cases (dsr_case_open_target_idx). Overdue cases come in the
-    queue's order (target date), which walks that index and stops after the first few however
-    long the tail; due-soon cases come by legal due date.
-    """
-    overdue = (
-        selectors.cases_overdue(today=today)
-        .filter(target_date__lt=today)
-        .order_by("target_date", "pk")
-    )
-    soon = (
-        selectors.cases_due_within(DUE_SOON_DAYS, today=today)
-        .filter(target_date__lte=today + timedelta(days=DUE_SOON_DAYS))
-        .annotate(effective_due=_effective_due())
-        .order_by("effective_due", "target_date", "pk")
-    )
-    return (
-        _case_lines(overdue, today, overdue=True),
-        _case_lines(soon, today, overdue=False),
-    )
 
 
 def _reviews(today: date) -> tuple[Listing, Listing]:
@@ -648,16 +765,13 @@ def digest_figures(
     """Every figure of a digest for the period [start, end), compared with
     [previous_start, start); `today` (the controller's local date) dates overdue and due-soon.
 
-    Twelve queries whatever the number of cases: three grouped passes over the case table's
-    indexes for every count (open, received and closed cases), the medians bounded by the status
-    index, the first overdue and due-soon cases through the partial index of open cases, and
-    the reviews, retention runs and failures (LIMITed, each total counted by a window over the
-    same query).
+    Seven queries on PostgreSQL whatever the number of cases: one statement for everything
+    about cases (counts, closing times, trend and the first overdue and due-soon cases, each
+    part read from an index alone), then the reviews, retention runs and failures (LIMITed,
+    each total counted by a window over the same query).
     """
-    counts = _case_counts(start, end, previous_start, today)
-    by_right, by_status, totals = _breakdown(counts.cells)
-    medians = _medians(start, end, previous_start, counts.first_received)
-    overdue, due_soon = _deadline_lines(today)
+    cases = _case_figures(start, end, previous_start, today)
+    by_right, by_status, totals = _breakdown(cases.cells)
     agreements, transfers = _reviews(today)
     failed_emails, failed_tasks, failed_exports = _failures(previous_start)
     return DigestFigures(
@@ -665,15 +779,15 @@ def digest_figures(
         end=end,
         previous_start=previous_start,
         today=today,
-        cells=counts.cells,
+        cells=cases.cells,
         by_right=by_right,
         by_status=by_status,
         totals=totals,
-        overdue=Listing(counts.overdue, overdue),
-        due_soon=Listing(counts.due_soon, due_soon),
-        current=ClosingStats(totals.closed, counts.on_time, medians[0]),
-        previous=ClosingStats(counts.closed_before, counts.on_time_before, medians[1]),
-        trend=counts.trend,
+        overdue=Listing(cases.overdue, cases.overdue_lines),
+        due_soon=Listing(cases.due_soon, cases.due_soon_lines),
+        current=ClosingStats(totals.closed, cases.on_time, cases.median_days),
+        previous=ClosingStats(cases.closed_before, cases.on_time_before, cases.median_days_before),
+        trend=cases.trend,
         agreements=agreements,
         transfers=transfers,
         retention=retention_runs_in(start, end),

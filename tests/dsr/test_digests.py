@@ -7,6 +7,7 @@ import re
 import statistics
 import time
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
 from zoneinfo import ZoneInfo
@@ -447,15 +448,59 @@ def test_the_figures_match_counts_computed_from_the_cases(time_machine):
     assert result.failed_emails.items[0].label == "DSR-X"
 
 
-def test_the_python_median_used_on_sqlite_agrees_with_postgresql(time_machine, monkeypatch):
+def test_the_first_cases_due_soon_are_exact_when_more_are_due_than_listed(time_machine):
+    # The due-soon list reads only the cases whose target dates its first keys have: with more
+    # cases due than listed, the cut falls among cases due the same day with different targets.
     time_machine.move_to(NOW, tick=False)
-    build_cases(101, seed=3)
-    in_postgresql = figures()
-    monkeypatch.setattr(digests, "_has_percentile", lambda: False)
-    in_python = figures()
-    assert in_python.current.median_days == pytest.approx(in_postgresql.current.median_days)
-    assert in_python.previous.median_days == pytest.approx(in_postgresql.previous.median_days)
-    assert in_python.current.median_days is not None
+    build_cases(1200, seed=5)
+    expected = independent(list(DsrCase.objects.all()))
+    result = figures()
+    assert expected["soon"][0] > digests.CASE_LIST_LIMIT
+    assert (result.due_soon.total, [c.reference for c in result.due_soon.items]) == expected["soon"]
+    assert (result.overdue.total, [c.reference for c in result.overdue.items]) == expected[
+        "overdue"
+    ]
+    assert [(week.new, week.closed) for week in result.trend] == expected["trend"]
+
+
+def test_the_figures_on_sqlite_agree_with_postgresql(time_machine, monkeypatch):
+    """PostgreSQL answers in one statement; elsewhere (SQLite in `make run`) the ORM's grouped
+    queries and a median in Python give the same figures."""
+    time_machine.move_to(NOW, tick=False)
+    build_cases(400, seed=3)
+    surroundings()
+    periods = [
+        (PERIOD_START, PERIOD_END, PREVIOUS_START, TODAY),
+        (PERIOD_END - timedelta(days=1), PERIOD_END, PERIOD_END - timedelta(days=2), TODAY),
+        (
+            datetime(2026, 2, 1, tzinfo=STOCKHOLM),
+            datetime(2026, 3, 1, tzinfo=STOCKHOLM),
+            datetime(2026, 1, 1, tzinfo=STOCKHOLM),
+            date(2026, 3, 2),
+        ),
+    ]
+
+    def all_figures():
+        return [
+            digests.digest_figures(start=start, end=end, previous_start=previous, today=today)
+            for start, end, previous, today in periods
+        ]
+
+    def without_medians(figures):
+        return replace(
+            figures,
+            current=replace(figures.current, median_days=None),
+            previous=replace(figures.previous, median_days=None),
+        )
+
+    in_postgresql = all_figures()
+    monkeypatch.setattr(digests, "_on_postgresql", lambda: False)
+    in_python = all_figures()
+    assert in_python[0].current.median_days is not None
+    for sql, python in zip(in_postgresql, in_python, strict=True):
+        assert python.current.median_days == pytest.approx(sql.current.median_days)
+        assert python.previous.median_days == pytest.approx(sql.previous.median_days)
+        assert without_medians(python) == without_medians(sql)
 
 
 def test_no_retention_sweep_is_said_in_words(time_machine):
