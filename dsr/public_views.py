@@ -316,7 +316,19 @@ def status(request, token: str):
         request,
         "dsr/public/status.html",
         {"submission": submission, "rows": rows, "message_form": message_form, "token": token},
+        content_key=_status_content_key(request, token, cases, rows),
     )
+
+
+def _status_content_key(request, token: str, cases: list, rows: list[dict]) -> tuple | None:
+    """What the status page's content shows, for its cache (privacy/public_cache.py): the
+    rows as stored (texts encrypted), the link (in the download addresses) and whether each
+    export can still be downloaded (that changes with time alone). None, to render it afresh:
+    after a POST (the form may carry errors) and with a notice to show once."""
+    if request.method != "GET" or not cases or messages.get_messages(request):
+        return None
+    exports = [(row["export"]["job"].pk, row["export"]["ready"]) for row in rows if row["export"]]
+    return (token, [case.stored_row for case in cases], exports)
 
 
 # --- Marketing preferences ------------------------------------------------------------------

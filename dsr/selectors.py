@@ -6,6 +6,7 @@ a case due today in Stockholm is not overdue at 00:30 Stockholm time.
 
 import json
 from datetime import date, datetime, timedelta
+from functools import partial
 from uuid import UUID
 
 from django.db import DEFAULT_DB_ALIAS, connection
@@ -23,6 +24,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 
 from dsr import deadlines
 from dsr.choices import FINAL_STATUSES, OPEN_TASK_STATUSES, ExportFileKind
@@ -243,37 +245,23 @@ def _timestamp(value: str | None):
 
 
 def cases_for_status_page(*, status_token_hash: str) -> list[DsrCase]:
-    """The cases of the submission behind a status link, oldest first, in one query: only what
-    the page shows (other fields are deferred), with `submission` (its receipt date) and
-    `public_letters`, `public_messages` (oldest first) and `public_exports` (ready or expired,
-    newest first; only for rights that have exports) set on each."""
-    from dsr.choices import EventKind, ExportStatus
-    from dsr.services.exports import EXPORTABLE_RIGHTS
+    """The cases of the submission behind a status link, oldest first, in one query (prepared
+    once per database session, `_status_page_rows`): only what the page shows (other fields
+    are deferred), with `submission` (its receipt date) and `public_letters`, `public_messages`
+    (oldest first) and `public_exports` (ready or expired, newest first; only for rights that
+    have exports) set on each.
 
-    params = {
-        "token_hash": status_token_hash,
-        "message": EventKind.MESSAGE.value,
-        "exportable": [str(right) for right in EXPORTABLE_RIGHTS],
-        "export_statuses": [ExportStatus.READY.value, ExportStatus.EXPIRED.value],
-    }
-    with connection.cursor() as cursor:
-        cursor.execute(_STATUS_PAGE_SQL, params)
-        rows = cursor.fetchall()
+    Letters and messages are decrypted when first read, so that a page whose content comes
+    from the cache decrypts nothing; each case's `stored_row` is its row as read (texts still
+    encrypted): everything the page shows about the case, for that cache's key."""
     cases = []
-    for row in rows:
+    for row in _status_page_rows(status_token_hash):
         case = _loaded(DsrCase, dict(zip(_STATUS_CASE_FIELDS, row[:9], strict=True)))
         case.submission = _loaded(Submission, {"id": row[8], "received_at": row[9]})
+        case.stored_row = row
         letters, messages, exports = (_json(value) for value in row[10:13])
-        case.public_letters = [
-            Letter(
-                case=case, created_at=_timestamp(at), subject=decrypt(subject), body=decrypt(body)
-            )
-            for at, subject, body in letters
-        ]
-        case.public_messages = [
-            CaseEvent(case=case, kind=EventKind.MESSAGE, at=_timestamp(at), note=decrypt(note))
-            for at, note in messages
-        ]
+        case.public_letters = SimpleLazyObject(partial(_status_letters, case, letters))
+        case.public_messages = SimpleLazyObject(partial(_status_messages, case, messages))
         case.public_exports = [
             _loaded(
                 ExportJob,
@@ -292,6 +280,48 @@ def cases_for_status_page(*, status_token_hash: str) -> list[DsrCase]:
             job.case = case
         cases.append(case)
     return cases
+
+
+# Planning the statement takes about twice as long as running it: each database session
+# prepares it once (a prepared statement lasts as long as the session, rollbacks included) and
+# then only executes it. This needs sessions of our own: behind a pooler in transaction mode
+# (PgBouncer), the EXECUTE could reach a session that never saw the PREPARE.
+_STATUS_PAGE_STATEMENT = "dsr_status_page"
+
+
+def _status_page_rows(token_hash: str) -> list[tuple]:
+    from dsr.choices import EventKind, ExportStatus
+    from dsr.services.exports import EXPORTABLE_RIGHTS
+
+    with connection.cursor() as cursor:
+        session = connection.connection
+        if not getattr(session, "_dsr_status_page_prepared", False):
+            statement = _STATUS_PAGE_SQL.replace("%(token_hash)s", "$1")
+            params = {
+                "message": EventKind.MESSAGE.value,
+                "exportable": [str(right) for right in EXPORTABLE_RIGHTS],
+                "export_statuses": [ExportStatus.READY.value, ExportStatus.EXPIRED.value],
+            }
+            cursor.execute(f"PREPARE {_STATUS_PAGE_STATEMENT}(text) AS {statement}", params)
+            session._dsr_status_page_prepared = True
+        cursor.execute(f"EXECUTE {_STATUS_PAGE_STATEMENT}(%s)", [token_hash])
+        return cursor.fetchall()
+
+
+def _status_letters(case: DsrCase, letters: list) -> list[Letter]:
+    return [
+        Letter(case=case, created_at=_timestamp(at), subject=decrypt(subject), body=decrypt(body))
+        for at, subject, body in letters
+    ]
+
+
+def _status_messages(case: DsrCase, messages: list) -> list[CaseEvent]:
+    from dsr.choices import EventKind
+
+    return [
+        CaseEvent(case=case, kind=EventKind.MESSAGE, at=_timestamp(at), note=decrypt(note))
+        for at, note in messages
+    ]
 
 
 def _json(value):

@@ -12,8 +12,9 @@ only a backstop for writes that bypass both (raw SQL, a restored backup).
 Whole pages that are the same for every visitor (`shared_page`) are cached per path, language,
 day (what is in force depends on the date) and register version, rendered once with a random
 marker where the visitor's CSRF token goes; each response substitutes the visitor's own token.
-Nothing personal is ever cached here: a page about one person (the status page) renders its
-`content` block per request into the cached rest of the page (`page_in_layout`).
+A page about one person (the status page) renders its `content` block into the cached rest of
+the page (`page_in_layout`). That block may be kept too, but only encrypted, briefly, and under a
+keyed hash of everything it shows as stored in the database: a change to any of it is a new key.
 """
 
 import logging
@@ -35,9 +36,14 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.utils.translation import get_language
 
+from privacy import crypto
+
 VERSION_KEY = "public:register-version"
 # A backstop only: edits through the admin and the services invalidate at once.
 TIMEOUT = 15 * 60
+# How long a page's personal content (page_in_layout's `content_key`) is kept: not for
+# correctness (its key changes with what it shows) but to keep personal data only briefly.
+CONTENT_TIMEOUT = 5 * 60
 # Entries are never read by another release (templates, translations and code change with a
 # deploy): each process keys them with its own prefix, while the register version is shared.
 _RELEASE = secrets.token_hex(4)
@@ -47,6 +53,9 @@ _LAYOUT_ATTR = "_public_layout"
 MEMO_SECONDS = 2.0
 _MEMO_SIZE = 256
 _memo: dict[str, tuple[float, object]] = {}
+# And the personal content blocks it rendered or read (encrypted, as in the cache), until they
+# expire: by name, which changes with what they show.
+_contents: dict[str, tuple[float, str, str]] = {}
 _clock = time.monotonic
 
 logger = logging.getLogger(__name__)
@@ -63,6 +72,7 @@ def register_version() -> str:
 def forget() -> None:
     """Drop this process's memo (tests: the database rolls back, the memo would remain)."""
     _memo.clear()
+    _contents.clear()
 
 
 def _new_version() -> None:
@@ -193,13 +203,19 @@ def _block(template, name: str) -> BlockNode:
     return blocks[name]
 
 
-def page_in_layout(request: HttpRequest, template_name: str, context: dict) -> HttpResponse:
+def page_in_layout(
+    request: HttpRequest, template_name: str, context: dict, *, content_key: object = None
+) -> HttpResponse:
     """A page about one visitor: its `content` block rendered for this request, the rest of
     the page (layout, title) from the cache, per language, day and register version.
 
     The rest is rendered once with markers where the visitor's address (the language
     switcher's `next`), CSRF token and content go; it must not depend on anything else of the
-    request. The content itself is never cached, nor searched for markers.
+    request. The content is never searched for those markers.
+
+    With `content_key`, the caller vouches that the content block depends on nothing but it,
+    the template, the language and the time zone, and the visitor's CSRF token: the block is
+    then kept for CONTENT_TIMEOUT (`_content_cached`). Without it, it is rendered every time.
     """
     language = _language()
     key = f"public:layout-of:{template_name}:{language}:{timezone.localdate().isoformat()}"
@@ -214,10 +230,67 @@ def page_in_layout(request: HttpRequest, template_name: str, context: dict) -> H
         return csrf, path, before, after
 
     csrf, path, before, after = cached(key, build)
+    token, address = get_token(request), escape(request.get_full_path())
+    if content_key is None:
+        content = _content(request, template_name, context)
+    else:
+        content = _content_cached(request, template_name, context, content_key, token)
+    before, after = (part.replace(csrf, token).replace(path, address) for part in (before, after))
+    return HttpResponse(before + content + after)
+
+
+def _content(request: HttpRequest, template_name: str, context: dict) -> str:
     template = get_template(template_name).template
     bound = make_context(context, request)
     with bound.render_context.push_state(template), bound.bind_template(template):
-        content = _block(template, "content").render(bound)
-    token, address = get_token(request), escape(request.get_full_path())
-    before, after = (part.replace(csrf, token).replace(path, address) for part in (before, after))
-    return HttpResponse(before + content + after)
+        return _block(template, "content").render(bound)
+
+
+def _content_cached(
+    request: HttpRequest, template_name: str, context: dict, content_key: object, token: str
+) -> str:
+    """The content block from the cache, else rendered (with a marker for the CSRF token) and
+    kept. It is personal data: the entry is encrypted with the field encryption key and named
+    by a keyed hash, so the cache holds no plaintext and its keys reveal nothing; the key
+    (the caller's rows as stored, before decryption) changes with anything the block shows,
+    so an entry is never stale, and the short timeout only limits how long it is kept."""
+    material = (template_name, _language(), timezone.get_current_timezone_name(), content_key)
+    name = crypto.keyed_hash(repr(material))
+    entry = _content_entry(name)
+    if entry is not None:
+        _expires, marker, sealed = entry
+        try:
+            return crypto.decrypt(sealed).replace(marker, token)
+        except ValueError:  # sealed under a key retired since: render it again
+            pass
+    marker = f"csrf{secrets.token_hex(16)}"
+    content = _content(request, template_name, {**context, "csrf_token": marker})
+    entry = (time.time() + CONTENT_TIMEOUT, marker, crypto.encrypt(content))
+    _remember_content(name, entry)
+    try:
+        cache.set(f"{_RELEASE}:public:content:{name}", entry, CONTENT_TIMEOUT)
+    except Exception:
+        logger.warning("public pages: the cache is unreachable; rendering without it")
+    return content.replace(marker, token)
+
+
+def _content_entry(name: str) -> tuple | None:
+    """This process's copy of an entry (it cannot be stale: its name is its content), else
+    the cache's."""
+    entry = _contents.get(name)
+    if entry is None:
+        try:
+            entry = cache.get(f"{_RELEASE}:public:content:{name}")
+        except Exception:
+            logger.warning("public pages: the cache is unreachable; rendering without it")
+            return None
+        if entry is None:
+            return None
+        _remember_content(name, entry)
+    return entry if entry[0] > time.time() else None
+
+
+def _remember_content(name: str, entry: tuple) -> None:
+    if len(_contents) >= _MEMO_SIZE:
+        _contents.clear()
+    _contents[name] = entry

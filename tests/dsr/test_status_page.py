@@ -113,3 +113,13 @@ def test_the_requester_withdraws_one_request(client, anna):
         status_path(anna), {"action": "withdraw", "case": str(first.public_id)}, follow=True
     )
     assert again.status_code == 200 and "cannot become" in again.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_page_reads_the_same_on_a_new_database_session(client, anna):
+    from django.db import connection
+
+    first = client.get(status_path(anna)).content.decode()
+    connection.close()  # the statement prepared on the old session is gone with it
+    again = client.get(status_path(anna)).content.decode()
+    assert "DSR-2026-000002" in first and "DSR-2026-000002" in again
