@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from functools import partial
 from uuid import UUID
 
-from django.db import DEFAULT_DB_ALIAS, connection
+from django.db import DEFAULT_DB_ALIAS, ProgrammingError, connection
 from django.db.models import (
     DateField,
     Exists,
@@ -284,27 +284,43 @@ def cases_for_status_page(*, status_token_hash: str) -> list[DsrCase]:
 
 # Planning the statement takes about twice as long as running it: each database session
 # prepares it once (a prepared statement lasts as long as the session, rollbacks included) and
-# then only executes it. This needs sessions of our own: behind a pooler in transaction mode
-# (PgBouncer), the EXECUTE could reach a session that never saw the PREPARE.
+# then only executes it. Behind a pooler in transaction mode (PgBouncer) the EXECUTE can reach
+# a session that never saw the PREPARE, and a PREPARE one that already has it: either error
+# is noted on the session and the page answers from the plain statement instead. Inside a
+# transaction an error would abort it, so there the plain statement is used.
 _STATUS_PAGE_STATEMENT = "dsr_status_page"
+_PREPARED = "_dsr_status_page_prepared"
 
 
 def _status_page_rows(token_hash: str) -> list[tuple]:
     from dsr.choices import EventKind, ExportStatus
     from dsr.services.exports import EXPORTABLE_RIGHTS
 
+    params = {
+        "message": EventKind.MESSAGE.value,
+        "exportable": [str(right) for right in EXPORTABLE_RIGHTS],
+        "export_statuses": [ExportStatus.READY.value, ExportStatus.EXPIRED.value],
+    }
     with connection.cursor() as cursor:
         session = connection.connection
-        if not getattr(session, "_dsr_status_page_prepared", False):
-            statement = _STATUS_PAGE_SQL.replace("%(token_hash)s", "$1")
-            params = {
-                "message": EventKind.MESSAGE.value,
-                "exportable": [str(right) for right in EXPORTABLE_RIGHTS],
-                "export_statuses": [ExportStatus.READY.value, ExportStatus.EXPIRED.value],
-            }
-            cursor.execute(f"PREPARE {_STATUS_PAGE_STATEMENT}(text) AS {statement}", params)
-            session._dsr_status_page_prepared = True
-        cursor.execute(f"EXECUTE {_STATUS_PAGE_STATEMENT}(%s)", [token_hash])
+        if connection.vendor == "postgresql" and not connection.in_atomic_block:
+            try:
+                if not getattr(session, _PREPARED, False):
+                    statement = _STATUS_PAGE_SQL.replace("%(token_hash)s", "$1")
+                    cursor.execute(f"PREPARE {_STATUS_PAGE_STATEMENT}(text) AS {statement}", params)
+                    setattr(session, _PREPARED, True)
+                cursor.execute(f"EXECUTE {_STATUS_PAGE_STATEMENT}(%s)", [token_hash])
+                return cursor.fetchall()
+            except ProgrammingError as error:
+                from psycopg import errors
+
+                missing = isinstance(error.__cause__, errors.InvalidSqlStatementName)
+                if not missing and not isinstance(
+                    error.__cause__, errors.DuplicatePreparedStatement
+                ):
+                    raise
+                setattr(session, _PREPARED, not missing)
+        cursor.execute(_STATUS_PAGE_SQL, {**params, "token_hash": token_hash})
         return cursor.fetchall()
 
 

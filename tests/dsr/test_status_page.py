@@ -123,3 +123,36 @@ def test_the_page_reads_the_same_on_a_new_database_session(client, anna):
     connection.close()  # the statement prepared on the old session is gone with it
     again = client.get(status_path(anna)).content.decode()
     assert "DSR-2026-000002" in first and "DSR-2026-000002" in again
+
+
+def _statements(client, path):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(path)
+    assert page.status_code == 200 and "DSR-2026-000002" in page.content.decode()
+    return [q["sql"].split()[0] for q in queries if "dsr_status_page" in q["sql"]]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_each_database_session_prepares_the_page_s_statement_once(client, anna):
+    assert _statements(client, status_path(anna)) == ["PREPARE", "EXECUTE"]
+    assert _statements(client, status_path(anna)) == ["EXECUTE"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_session_without_the_prepared_statement_still_answers(client, anna):
+    """What a pooler in transaction mode does: the next statement reaches another session."""
+    from django.db import connection
+
+    _statements(client, status_path(anna))
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE dsr_status_page")
+    assert _statements(client, status_path(anna)) == ["EXECUTE"]  # failed; the plain one ran
+    assert _statements(client, status_path(anna)) == ["PREPARE", "EXECUTE"]  # prepared again
+
+    # A session that has the statement although this process did not note it.
+    delattr(connection.connection, "_dsr_status_page_prepared")
+    assert _statements(client, status_path(anna)) == ["PREPARE"]  # refused; the plain one ran
+    assert _statements(client, status_path(anna)) == ["EXECUTE"]
