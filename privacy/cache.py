@@ -22,19 +22,27 @@ class PooledRedisCacheClient(RedisCacheClient):
         return client
 
 
+_COUNT_HIT = """
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return count
+"""
+
+
 class PooledRedisCache(RedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = PooledRedisCacheClient
+        self._count_scripts = {}
 
     def count_hit(self, key: str, timeout: int) -> int:
         """Add one to the counter `key`, which expires `timeout` seconds after its first hit;
-        the new count. One round trip, where cache.add then cache.incr take up to three; in
-        MULTI/EXEC, so the counter cannot expire between its creation and the increment and
-        live on without an expiry."""
+        the new count. One command (a script Redis runs atomically, so the counter cannot
+        live on without its expiry), where cache.add then cache.incr take up to three round
+        trips, and a pipeline costs a client object of its own."""
         key = self.make_and_validate_key(key)
         client = self._cache.get_client(key, write=True)
-        with client.pipeline(transaction=True) as pipe:
-            pipe.set(key, 0, ex=timeout, nx=True)
-            pipe.incr(key)
-            return pipe.execute()[1]
+        script = self._count_scripts.get(id(client))
+        if script is None:
+            script = self._count_scripts[id(client)] = client.register_script(_COUNT_HIT)
+        return script(keys=[key], args=[timeout])

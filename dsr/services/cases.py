@@ -262,7 +262,6 @@ def submission_receive(*, data: ReceiptInput, actor=None) -> Submission:
     return submission
 
 
-@transaction.atomic
 def submission_intake(*, data: ReceiptInput) -> Submission:
     """Write down a self-service request, to be registered by the worker (submission_register)
     right after commit, or by the sweep if the broker could not take the message.
@@ -270,6 +269,8 @@ def submission_intake(*, data: ReceiptInput) -> Submission:
     The public form answers after this one insert: the rights asked for wait in the
     submission, encrypted. The legal clock runs from `received_at`, set here, and the
     requester's first email (the confirmation link) comes from the worker either way.
+    One INSERT is atomic by itself: outside a caller's transaction it commits alone, and the
+    task is queued once it has (no BEGIN and COMMIT round trips around it).
     """
     email, received_at = _checked(data)
     rights = [
