@@ -49,6 +49,7 @@ from privacy.admin_tools import (
     AccessLogged,
     AccessLoggedAdminMixin,
     EstimatedCountPaginator,
+    ReadOnlyAdmin,
     ReadOnlyInlineMixin,
     call_service,
     error_text,
@@ -1419,7 +1420,7 @@ def _first_case(submission: Submission) -> DsrCase | None:
 
 
 @admin.register(Submission)
-class SubmissionAdmin(AccessLoggedAdminMixin, CaseVisibilityAdminMixin, admin.ModelAdmin):
+class SubmissionAdmin(AccessLoggedAdminMixin, CaseVisibilityAdminMixin, ReadOnlyAdmin):
     """What arrived, as it arrived: read-only; the work happens on its cases."""
 
     access_logged = AccessLogged(
@@ -1437,7 +1438,6 @@ class SubmissionAdmin(AccessLoggedAdminMixin, CaseVisibilityAdminMixin, admin.Mo
     )
     sortable_by = ("received_at",)
     paginator = EstimatedCountPaginator
-    show_full_result_count = False
     fields = (
         "channel",
         "received_at",
@@ -1471,15 +1471,6 @@ class SubmissionAdmin(AccessLoggedAdminMixin, CaseVisibilityAdminMixin, admin.Mo
             return queryset.filter(requester_email_hash=crypto.keyed_hash(email)), False
         cases = DsrCase.objects.filter(reference=term.upper()).values("submission_id")
         return queryset.filter(pk__in=cases), False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=_("requester"))
     def requester(self, obj):

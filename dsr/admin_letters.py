@@ -26,7 +26,7 @@ from dsr.choices import LetterKind
 from dsr.models import Letter, LetterTemplate
 from dsr.permissions import CaseVisibilityAdminMixin
 from dsr.services.letters import letter_template_reset, letter_template_save
-from privacy.admin_tools import AccessLogged, AccessLoggedAdminMixin, adopt
+from privacy.admin_tools import AccessLogged, AccessLoggedAdminMixin, ReadOnlyAdmin, adopt
 from privacy.choices import Language, OutboxStatus
 
 # --- Templates ------------------------------------------------------------------------------
@@ -209,7 +209,7 @@ def letter_pdf_url(letter: Letter) -> str:
 
 
 @admin.register(Letter)
-class LetterAdmin(AccessLoggedAdminMixin, CaseVisibilityAdminMixin, admin.ModelAdmin):
+class LetterAdmin(AccessLoggedAdminMixin, CaseVisibilityAdminMixin, ReadOnlyAdmin):
     """What was said to whom and when; nobody adds, changes or deletes a letter here."""
 
     access_logged = AccessLogged("letter", subject="case.subject_id", case="case.reference")
@@ -227,7 +227,6 @@ class LetterAdmin(AccessLoggedAdminMixin, CaseVisibilityAdminMixin, admin.ModelA
     list_select_related = ("case", "outbox")
     search_fields = ("case__reference",)
     search_help_text = _("The reference of the request, or part of it.")
-    show_full_result_count = False
     ordering = ("-created_at", "-pk")
     fields = (
         "case",
@@ -244,15 +243,6 @@ class LetterAdmin(AccessLoggedAdminMixin, CaseVisibilityAdminMixin, admin.ModelA
         "pdf_link",
     )
     readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_queryset(self, request):
         return (

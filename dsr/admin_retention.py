@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from dsr.models import RetentionRun
 from dsr.services import retention
 from privacy import admin as privacy_admin
-from privacy.admin_tools import call_service
+from privacy.admin_tools import ReadOnlyAdmin, call_service
 from privacy.models import RetentionRule
 
 admin.site.unregister(RetentionRule)
@@ -108,7 +108,7 @@ class RetentionRuleAdmin(privacy_admin.RetentionRuleAdmin):
 
 
 @admin.register(RetentionRun)
-class RetentionRunAdmin(admin.ModelAdmin):
+class RetentionRunAdmin(ReadOnlyAdmin):
     """The log of the retention sweep: read-only for everyone."""
 
     list_display = ("rule", "started_at", "dry_run", "cutoff", "rows", "succeeded", "requested_by")
@@ -127,16 +127,6 @@ class RetentionRunAdmin(admin.ModelAdmin):
         "requested_by",
     )
     fields = readonly_fields
-    show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=_("by system and category"))
     def breakdown(self, obj):

@@ -18,6 +18,7 @@ from privacy.admin_tools import (
     AccessLoggedAdminMixin,
     EstimatedCountPaginator,
     IndexedValuesFilter,
+    ReadOnlyAdmin,
     ReadOnlyInlineMixin,
     adopt,
     call_service,
@@ -546,21 +547,6 @@ class ConsentRecordAdmin(AccessLoggedAdminMixin, admin.ModelAdmin):
 # --- System status --------------------------------------------------------------------------
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Logs of what the portal did: visible, never edited or deleted by anyone."""
-
-    show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(AccessLogEntry)
 class AccessLogEntryAdmin(AccessLoggedAdminMixin, ReadOnlyAdmin):
     """Who saw what, when and why; for auditors. Nobody edits or deletes it."""
@@ -654,7 +640,7 @@ class OutboxEmailAdmin(ReadOnlyAdmin):
 
 
 @admin.register(WorkerCheck)
-class WorkerCheckAdmin(admin.ModelAdmin):
+class WorkerCheckAdmin(ReadOnlyAdmin):
     """The system status page: service reachability, the worker's last sign of life, and a
     button that sends a task through the broker to prove the whole path works."""
 
@@ -662,16 +648,6 @@ class WorkerCheckAdmin(admin.ModelAdmin):
     list_filter = ("origin",)
     list_select_related = ("requested_by",)
     readonly_fields = ("origin", "requested_at", "requested_by", "completed_at", "worker")
-    show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_urls(self):
         urls = [

@@ -220,6 +220,24 @@ def adopt(instance, saved) -> None:
     instance._state.db = saved._state.db
 
 
+# --- Read-only lists ------------------------------------------------------------------------
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Logs and records of what happened: visible, never added, edited or deleted here."""
+
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 # --- Inlines --------------------------------------------------------------------------------
 
 
