@@ -28,10 +28,7 @@ def register_submission(submission_id: int) -> bool:
 def sweep_unregistered_submissions() -> int:
     """Sweeper: register requests whose message the broker never took, or whose worker died.
     Safe beside register_submission: each submission is registered once."""
-    registered = 0
-    for submission_id in case_services.submissions_awaiting_registration():
-        if case_services.submission_register(submission_id=submission_id) is not None:
-            registered += 1
+    registered = case_services.submissions_register_waiting()
     if registered:
         logger.info("registration sweep registered %s request(s)", registered)
     return registered

@@ -327,6 +327,21 @@ def submissions_awaiting_registration(limit: int = 500) -> list[int]:
     )
 
 
+def submissions_register_waiting(limit: int = 500) -> int:
+    """Register the submissions still waiting (the sweep); how many this call registered.
+    One that fails is logged and left for the next sweep, and does not hold up the others."""
+    registered = 0
+    for submission_id in submissions_awaiting_registration(limit):
+        try:
+            if submission_register(submission_id=submission_id) is not None:
+                registered += 1
+        except Exception:
+            logger.exception(
+                "could not register submission %s; the next sweep retries", submission_id
+            )
+    return registered
+
+
 def _register(submission: Submission, rights: list[RequestedRight], *, actor) -> list[DsrCase]:
     email = submission.requester_email
     received_at = submission.received_at

@@ -194,3 +194,17 @@ def test_requester_text_is_never_rendered_unescaped(client):
 def test_too_long_text_gets_a_clear_message(client):
     response = post(client, details="x" * 5001)
     assert "at most 5000 characters" in response.content.decode()
+
+
+def test_a_submission_that_cannot_be_registered_holds_up_no_other(client, caplog):
+    post(client, register=False, email="first@example.org")
+    post(client, register=False, email="second@example.org")
+    first, second = Submission.objects.order_by("pk")
+    Submission.objects.filter(pk=first.pk).update(intake="not the JSON we wrote")
+
+    assert sweep_unregistered_submissions() == 1
+    assert [c.submission_id for c in DsrCase.objects.all()] == [second.pk]
+    # The broken one is kept as it was, logged, and tried again by the next sweep.
+    assert case_services.submissions_awaiting_registration() == [first.pk]
+    assert Submission.objects.get(pk=first.pk).intake == "not the JSON we wrote"
+    assert f"could not register submission {first.pk}" in caplog.text
