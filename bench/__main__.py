@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from bench import exports, scale, selfservice
+from bench.common import print_table
 
 SECTIONS = {
     "exports": lambda: exports.run(),
@@ -35,7 +36,7 @@ def main(argv=None) -> int:
         section = SECTIONS[name]()
         results.extend({"section": name, **row} for row in section)
         print(f"   {time.monotonic() - started:.0f} s", flush=True)
-    exports.print_table(results)
+    print_table(results)
     RESULTS.write_text(json.dumps(results, indent=1, default=str) + "\n")
     targets = [r for r in results if r["ok"] is not None]
     missed = [r["name"] for r in targets if not r["ok"]]

@@ -29,12 +29,12 @@ import json
 import os
 import resource
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
+
+from bench.common import child, print_table, row, scratch_database
 
 SIZES = (100, 1_000, 10_000)
 # The largest subject also administers this many organisations' worth of related rows.
@@ -274,62 +274,6 @@ def _events_only(size: int) -> list[dict]:
 # --- The parent: scratch database, subprocesses, the table ----------------------------------
 
 
-def _child(args: list[str], env: dict) -> dict:
-    result = subprocess.run(  # noqa: S603 - this module, with arguments it made
-        [sys.executable, "-m", "bench.exports", "--child", *args],
-        cwd=BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"bench child {args} failed:\n{result.stderr[-4000:]}")
-    return json.loads(result.stdout.strip().splitlines()[-1])
-
-
-def _scratch_database() -> tuple[str, str, dict]:
-    """(admin DSN, scratch DSN, settings) for a new database next to DATABASE_URL's."""
-    _django()
-    from django.db import connections
-
-    settings = connections["default"].settings_dict
-    user = settings.get("USER") or "postgres"
-    password = settings.get("PASSWORD") or ""
-    host = settings.get("HOST") or "127.0.0.1"
-    port = settings.get("PORT") or 5432
-    credentials = f"{user}:{password}" if password else user
-    name = f"bench_exports_{uuid.uuid4().hex[:8]}"
-    base = f"postgres://{credentials}@{host}:{port}"
-    return f"{base}/postgres", f"{base}/{name}", {"name": name}
-
-
-def _row(
-    name, value, unit, baseline=None, target=None, *, ratio_target=False, minimum=False
-) -> dict:
-    """One figure. The target bounds the value (or, with ratio_target, the ratio to the
-    baseline) from above, or from below when minimum is true (`target_is_minimum`)."""
-    ratio = value / baseline if baseline else None
-    return {
-        "name": name,
-        "value": round(value, 3),
-        "unit": unit,
-        "baseline": round(baseline, 3) if baseline is not None else None,
-        "ratio": round(ratio, 3) if ratio is not None else None,
-        "target": target,
-        "target_is_minimum": minimum,
-        "ok": target_met(ratio if ratio_target else value, target, minimum=minimum),
-    }
-
-
-def target_met(measured, target, *, minimum=False) -> bool | None:
-    """Whether `measured` is within `target`: at most it, or at least it when minimum is true.
-    None when there is no target, or nothing measured to compare."""
-    if target is None or measured is None:
-        return None
-    return measured >= target if minimum else measured <= target
-
-
 def run(
     sizes=SIZES, *, baseline: bool = True, trace: bool = False, keep: bool = False
 ) -> list[dict]:
@@ -337,7 +281,7 @@ def run(
     import psycopg
 
     sizes = tuple(sorted(sizes))
-    admin, scratch, meta = _scratch_database()
+    admin, scratch, name = scratch_database("exports")
     folder = Path(tempfile.mkdtemp(prefix="bench-exports-"))
     env = {
         **os.environ,
@@ -348,19 +292,21 @@ def run(
         "PYTHONPATH": str(BASE_DIR),
     }
     with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{meta["name"]}"')
+        connection.execute(f'CREATE DATABASE "{name}"')
     results = []
     try:
-        references = {int(k): v for k, v in _child(["seed", *map(str, sizes)], env).items()}
+        references = {
+            int(k): v for k, v in child("bench.exports", ["seed", *map(str, sizes)], env).items()
+        }
         for size in sizes:
-            export = _child(["export", references[size]], env)
-            plain = _child(["baseline", str(size)], env) if baseline else None
+            export = child("bench.exports", ["export", references[size]], env)
+            plain = child("bench.exports", ["baseline", str(size)], env) if baseline else None
             target = size == max(sizes) and size >= 10_000
             label = f"export, {size:,} events" + (
                 f" + {ORGANISATIONS} organisations" if size == max(sizes) else ""
             )
             results.append(
-                _row(
+                row(
                     f"{label}: wall time",
                     export["seconds"],
                     "s",
@@ -370,7 +316,7 @@ def run(
                 )
             )
             results.append(
-                _row(
+                row(
                     f"{label}: peak RSS",
                     export["rss_peak_mb"],
                     "MB",
@@ -379,7 +325,7 @@ def run(
                 )
             )
             results.append(
-                _row(
+                row(
                     f"{label}: RSS growth during the build",
                     export["rss_peak_mb"] - export["rss_before_mb"],
                     "MB",
@@ -387,60 +333,30 @@ def run(
                 )
             )
             results.append(
-                _row(
+                row(
                     f"{label}: report pages",
                     export["pages"] or 0,
                     "pages",
                     plain["pages"] if plain else None,
                 )
             )
-            results.append(_row(f"{label}: rows exported", export["rows"], "rows"))
+            results.append(row(f"{label}: rows exported", export["rows"], "rows"))
             for part, seconds in export["stats"]["seconds"].items():
                 if part != "total":
-                    results.append(_row(f"{label}: {part} (part of the wall time)", seconds, "s"))
+                    results.append(row(f"{label}: {part} (part of the wall time)", seconds, "s"))
             for kind, size_bytes in export["sizes"].items():
-                results.append(_row(f"{label}: {kind} file", size_bytes / 2**20, "MB"))
+                results.append(row(f"{label}: {kind} file", size_bytes / 2**20, "MB"))
             if trace:
-                traced = _child(["export", references[size], "--tracemalloc"], env)
-                results.append(_row(f"{label}: Python heap peak", traced["heap_peak_mb"], "MB"))
+                traced = child("bench.exports", ["export", references[size], "--tracemalloc"], env)
+                results.append(row(f"{label}: Python heap peak", traced["heap_peak_mb"], "MB"))
     finally:
         if not keep:
             with psycopg.connect(admin, autocommit=True) as connection:
-                connection.execute(f'DROP DATABASE IF EXISTS "{meta["name"]}" WITH (FORCE)')
+                connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             shutil.rmtree(folder, ignore_errors=True)
         else:
             print(f"kept: {scratch} and {folder}", file=sys.stderr)
     return results
-
-
-def print_table(results: list[dict]) -> None:
-    def show(value):
-        if value is None:
-            return "-"
-        if isinstance(value, bool):
-            return "yes" if value else "NO"
-        return f"{value:,.3f}".rstrip("0").rstrip(".") if isinstance(value, float) else str(value)
-
-    def target(row):
-        # Which way the target goes: at most (the default) or at least (target_is_minimum).
-        if row["target"] is None:
-            return "-"
-        return ("≥ " if row.get("target_is_minimum") else "≤ ") + show(row["target"])
-
-    headers = ("figure", "value", "unit", "baseline", "ratio", "target", "ok")
-    lines = [
-        (
-            r["name"],
-            *(
-                r[key] if key == "unit" else target(r) if key == "target" else show(r[key])
-                for key in headers[1:]
-            ),
-        )
-        for r in results
-    ]
-    widths = [max(len(str(x)) for x in column) for column in zip(headers, *lines, strict=True)]
-    for line in (headers, tuple("-" * w for w in widths), *lines):
-        print("  ".join(str(cell).ljust(width) for cell, width in zip(line, widths, strict=True)))
 
 
 def _child_main(argv: list[str]) -> None:

@@ -58,6 +58,8 @@ import uuid
 from http.cookies import SimpleCookie
 from pathlib import Path
 
+from bench.common import child, print_table, row, scratch_database
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 REDIS_URL = "redis://127.0.0.1:6379/14"
 WORKERS = 2
@@ -259,22 +261,6 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _scratch_database() -> tuple[str, str, str]:
-    """(admin DSN, scratch DSN, name) for a new database next to DATABASE_URL's."""
-    import environ
-
-    default = "postgres://postgres@127.0.0.1:5432/privacy_portal"  # config/settings/test.py's
-    config = environ.Env.db_url_config(os.environ.get("DATABASE_URL", default))
-    user = config.get("USER") or "postgres"
-    password = config.get("PASSWORD") or ""
-    host = config.get("HOST") or "127.0.0.1"
-    port = config.get("PORT") or 5432
-    credentials = f"{user}:{password}" if password else user
-    name = f"bench_selfservice_{uuid.uuid4().hex[:8]}"
-    base = f"postgres://{credentials}@{host}:{port}"
-    return f"{base}/postgres", f"{base}/{name}", name
-
-
 def _environment(database: str, folder: Path, port: int) -> dict:
     from cryptography.fernet import Fernet
 
@@ -403,7 +389,7 @@ def run(*, seconds: int = SECONDS, connections: int = CONNECTIONS, keep: bool = 
 
     wrk = ensure_wrk()
     print(f"   load average before: {_load()}", flush=True)
-    admin, scratch, name = _scratch_database()
+    admin, scratch, name = scratch_database("selfservice")
     folder = Path(tempfile.mkdtemp(prefix="bench-selfservice-"))
     port = _free_port()
     env = _environment(scratch, folder, port)
@@ -416,7 +402,7 @@ def run(*, seconds: int = SECONDS, connections: int = CONNECTIONS, keep: bool = 
         with psycopg.connect(admin, autocommit=True) as connection:
             connection.execute(f'CREATE DATABASE "{name}"')
         _flush_redis()
-        data = _child(["seed"], env)
+        data = child("bench.selfservice", ["seed"], env)
         print(
             f"   seeded: status page of {data['cases']} case(s) with {data['letters']} letters",
             flush=True,
@@ -495,19 +481,17 @@ def figures_to_rows(measured: dict, constants: list[dict]) -> list[dict]:
     figures, its throughput target, or None for a page measured only for comparison, which then
     has no latency target either) in the order run; `constants` holds the constant
     view's runs, one before the first endpoint and one after each."""
-    from bench.exports import _row
-
     every = [c["rps"] for c in constants]
     results = [
         {
-            **_row(
+            **row(
                 f"selfservice: {CONSTANT_LABEL} rps (mean of {len(every)} runs)",
                 sum(every) / len(every),
                 "req/s",
             ),
             "runs": [round(rps, 1) for rps in every],
         },
-        _row(
+        row(
             f"selfservice: {CONSTANT_LABEL} p99 latency (baseline: p50)",
             max(c["p99_ms"] for c in constants),
             "ms",
@@ -517,7 +501,7 @@ def figures_to_rows(measured: dict, constants: list[dict]) -> list[dict]:
     for n, (label, (figures, target)) in enumerate(measured.items()):
         around = (constants[n]["rps"] + constants[n + 1]["rps"]) / 2
         results.append(
-            _row(
+            row(
                 f"selfservice: {label} rps (baseline: constant view around it)",
                 figures["rps"],
                 "req/s",
@@ -528,7 +512,7 @@ def figures_to_rows(measured: dict, constants: list[dict]) -> list[dict]:
             )
         )
         results.append(
-            _row(
+            row(
                 f"selfservice: {label} p99 latency (baseline: p50)",
                 figures["p99_ms"],
                 "ms",
@@ -545,20 +529,6 @@ def _load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def _child(args: list[str], env: dict) -> dict:
-    result = subprocess.run(  # noqa: S603 - this module, with arguments it made
-        [sys.executable, "-m", "bench.selfservice", "--child", *args],
-        cwd=BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"bench child {args} failed:\n{result.stderr[-4000:]}")
-    return json.loads(result.stdout.strip().splitlines()[-1])
-
-
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["--child"]:
@@ -571,7 +541,6 @@ def main(argv=None) -> int:
     parser.add_argument("--connections", type=int, default=CONNECTIONS)
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     options = parser.parse_args(argv)
-    from bench.exports import print_table
 
     results = run(seconds=options.seconds, connections=options.connections, keep=options.keep)
     print_table(results)

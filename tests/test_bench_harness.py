@@ -13,7 +13,8 @@ import pytest
 from django.urls import Resolver404, resolve
 
 from bench import selfservice
-from bench.exports import _row, print_table, target_met
+from bench.common import print_table, target_met
+from bench.common import row as _row
 
 WRK_OUTPUT = """\
 Running 10s test @ http://127.0.0.1:41234/privacy/
