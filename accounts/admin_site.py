@@ -6,7 +6,7 @@ from django_otp.admin import OTPAdminSite
 
 class LoggedAutocompleteJsonView(AutocompleteJsonView):
     """Autocomplete searches by name or address: recorded like the list's own search, for
-    models whose admin keeps an access log (privacy.admin_tools.AccessLoggedAdminMixin)."""
+    models whose admin keeps an access log (core.admin_tools.AccessLoggedAdminMixin)."""
 
     def get(self, request, *args, **kwargs):
         term = request.GET.get("term", "")

@@ -56,7 +56,7 @@ class DigestFrequency(models.TextChoices):
 class DigestSubscription(models.Model):
     """A manager's digest: how often, when in their own time zone, and in which language.
 
-    Each period's digest is sent once (claimed as a privacy.SentNotice); see dsr.services.digests
+    Each period's digest is sent once (claimed as a core.SentNotice); see dsr.services.digests
     for the periods and the figures.
     """
 

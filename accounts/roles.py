@@ -58,15 +58,15 @@ INTERNAL = (
     "dsr.verificationtoken",
     "dsr.downloadcode",
 )
-ACCESS_LOG = "privacy.accesslogentry"
+ACCESS_LOG = "core.accesslogentry"
 # Proof of what was done and said: written by the portal's services, never changed or deleted.
 RECORDS = (
     ACCESS_LOG,
     "privacy.consentrecord",
-    "privacy.sentnotice",
+    "core.sentnotice",
     "privacy.policynotice",
-    "privacy.outboxemail",
-    "privacy.workercheck",
+    "core.outboxemail",
+    "core.workercheck",
     "dsr.caseevent",
     "dsr.letter",
     "dsr.exportfile",
@@ -125,7 +125,7 @@ SECOND_FACTORS = (
 )
 # Failed sign-ins and lock-outs (django-axes); deleting an attempt unlocks the account.
 SIGN_IN_LOGS = ("axes.accessattempt", "axes.accesslog", "axes.accessfailurelog")
-EVERYTHING = ("accounts.*", "auth.group", "privacy.*", "processors.*", "dsr.*")
+EVERYTHING = ("accounts.*", "auth.group", "core.*", "privacy.*", "processors.*", "dsr.*")
 
 
 @dataclass(frozen=True)
@@ -144,8 +144,8 @@ ROLE_GRANTS: dict[Role, tuple[Grant, ...]] = {
         grant(READ, *EVERYTHING, *SECOND_FACTORS, *SIGN_IN_LOGS, exclude=INTERNAL),
         # Groups are this table: they are read in the admin, not edited there.
         grant(EDIT, "accounts.*", "privacy.*", "processors.*", "dsr.*", exclude=INTERNAL + RECORDS),
-        grant({ADD}, "privacy.consentrecord", "privacy.workercheck"),
-        grant({CHANGE}, "privacy.outboxemail"),  # "Send again": its state, not its content
+        grant({ADD}, "privacy.consentrecord", "core.workercheck"),
+        grant({CHANGE}, "core.outboxemail"),  # "Send again": its state, not its content
         grant({DELETE}, *DELETABLE, *SECOND_FACTORS, "axes.accessattempt"),
         grant({VIEW_ALL}, "dsr.dsrcase", "accounts.digestsubscription"),
     ),

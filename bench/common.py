@@ -67,29 +67,24 @@ def print_table(results: list[dict]) -> None:
         print("  ".join(str(cell).ljust(width) for cell, width in zip(line, widths, strict=True)))
 
 
-def server() -> tuple[str, str]:
-    """(DSN of the maintenance database, DSN prefix for a database name) of the PostgreSQL
-    server DATABASE_URL names (config/settings/test.py's default when it is unset)."""
+def database_url(name: str) -> str:
+    """The URL of database `name` on the PostgreSQL server DATABASE_URL names
+    (config/settings/test.py's default when it is unset): a TCP host or a socket folder."""
     import environ
+
+    from core.db import database_url as url_on_server
 
     config = environ.Env.db_url_config(
         os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/privacy_portal")
     )
-    user = config.get("USER") or "postgres"
-    password = config.get("PASSWORD") or ""
-    host = config.get("HOST") or "127.0.0.1"
-    port = config.get("PORT") or 5432
-    credentials = f"{user}:{password}" if password else user
-    base = f"postgres://{credentials}@{host}:{port}"
-    return f"{base}/postgres", f"{base}/"
+    return url_on_server(config, name)
 
 
 def scratch_database(section: str) -> tuple[str, str, str]:
-    """(maintenance DSN, DSN, name) of a new database name for `section` on that server; the
+    """(maintenance URL, URL, name) of a new database name for `section` on that server; the
     caller creates and drops it."""
-    admin, prefix = server()
     name = f"bench_{section}_{uuid.uuid4().hex[:8]}"
-    return admin, prefix + name, name
+    return database_url("postgres"), database_url(name), name
 
 
 def child(module: str, args: list[str], env: dict) -> dict:

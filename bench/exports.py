@@ -4,7 +4,7 @@
         [--no-baseline] [--tracemalloc] [--keep]
 
 Data: a scratch PostgreSQL database (a fresh `bench_exports_<random>` next to DATABASE_URL's,
-migrated, dropped at the end) holding the demo register (privacy.demo, processors.demo) and
+migrated, dropped at the end) holding the demo register (demo.register, demo.recipients) and
 one access request per size, for an organisation administrator with that many usage events.
 The largest also has 200 organisations' worth of related rows: 200 memberships and
 organisations, 600 functions, 1,200 evaluations, 200 indexes and 2,400 invoices. Each request's
@@ -67,7 +67,7 @@ def _django():
 
 def _rows(size: int, organisations: int) -> dict[str, dict[str, dict[str, list[dict]]]]:
     """Result files by system name, as the demo platform's SQL connectors export them."""
-    from privacy import demo as names
+    from demo import names
 
     email = f"bench.{size}@nordvind.example"
     orgs = [f"Organisation {n:03d} AB" for n in range(max(organisations, 1))]
@@ -138,19 +138,18 @@ def seed(sizes) -> dict[int, str]:
     from django.core.management import call_command
     from django.utils import timezone
 
+    from core.access_log import access_log_record
+    from demo import recipients, register
     from dsr import deadlines
     from dsr.choices import Operation, TaskKind, TaskStatus
     from dsr.models import CaseTask, DsrCase, Submission
     from dsr.services.fulfilment import _store_result_file
-    from privacy import demo as register
-    from privacy.access_log import access_log_record
     from privacy.models import DataSubject, Organisation, SubjectEmail, System
-    from processors import demo as processors
 
     call_command("migrate", verbosity=0)
     out = StringIO()
     register.seed(out)
-    processors.seed(out)
+    recipients.seed(out)
     systems = {s.name: s for s in System.objects.all()}
     organisation = Organisation.objects.filter(is_customer=True).first()
     references = {}
@@ -266,7 +265,7 @@ def measure_baseline(size: int) -> dict:
 
 
 def _events_only(size: int) -> list[dict]:
-    from privacy import demo as names
+    from demo import names
 
     return _rows(size, 0)[names.SYS_EVENTS][names.CAT_USAGE]["events"]
 

@@ -35,7 +35,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench.common import print_table, row, server
+from bench.common import database_url, print_table, row
 
 SIZES = (10_000, 100_000, 1_000_000)
 CASE_SHARE = 5  # one case per five subjects
@@ -56,7 +56,7 @@ READY = "seed_scale complete"
 LISTS = {
     "data subjects": ("privacy.datasubject", {"category": "newsletter_subscriber"}, {}),
     "requests": ("dsr.dsrcase", {"status": "all", "right": "erasure"}, {"status": "all"}),
-    "access log": ("privacy.accesslogentry", {"action": "search"}, {}),
+    "access log": ("core.accesslogentry", {"action": "search"}, {}),
 }
 
 
@@ -83,18 +83,18 @@ def ensure_database(size: int, seed: int, env: dict) -> tuple[str, float | None]
     seeding took (None when reused)."""
     import psycopg
 
-    admin, prefix = server()
+    admin = database_url("postgres")
     name = database_name(size, seed)
     manage = [sys.executable, str(BASE_DIR / "manage.py")]
     if _ready(admin, name):
         # Kept from an earlier run: brought up to the code's migrations (indexes) first.
-        migrate_env = {**env, "DATABASE_URL": prefix + name}
+        migrate_env = {**env, "DATABASE_URL": database_url(name)}
         subprocess.run([*manage, "migrate", "-v0"], env=migrate_env, check=True, cwd=BASE_DIR)  # noqa: S603
-        return prefix + name, None
+        return database_url(name), None
     with psycopg.connect(admin, autocommit=True) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         connection.execute(f'CREATE DATABASE "{name}"')
-    child_env = {**env, "DATABASE_URL": prefix + name}
+    child_env = {**env, "DATABASE_URL": database_url(name)}
     subprocess.run([*manage, "migrate", "-v0"], env=child_env, check=True, cwd=BASE_DIR)  # noqa: S603
     started = time.monotonic()
     subprocess.run(  # noqa: S603 - our own manage.py
@@ -112,13 +112,13 @@ def ensure_database(size: int, seed: int, env: dict) -> tuple[str, float | None]
     seconds = time.monotonic() - started
     with psycopg.connect(admin, autocommit=True) as connection:
         connection.execute(f"COMMENT ON DATABASE \"{name}\" IS '{READY} in {seconds:.0f} s'")
-    return prefix + name, seconds
+    return database_url(name), seconds
 
 
 def drop_database(size: int, seed: int) -> None:
     import psycopg
 
-    admin, _prefix = server()
+    admin = database_url("postgres")
     with psycopg.connect(admin, autocommit=True) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{database_name(size, seed)}" WITH (FORCE)')
 
@@ -223,7 +223,7 @@ def _single_queries(today) -> tuple[callable, callable]:
         f"WHEN c.target_date <= %s THEN '{reminders.lead_kind(lead)}'" for lead in leads
     )
     unclaimed = (
-        "NOT EXISTS (SELECT 1 FROM privacy_sentnotice n WHERE n.key = 'case:' || c.id || ':' || {})"
+        "NOT EXISTS (SELECT 1 FROM core_sentnotice n WHERE n.key = 'case:' || c.id || ':' || {})"
     )
     due_sql = (
         "SELECT c.id FROM dsr_dsrcase c WHERE NOT (c.status = ANY(%s)) AND ("  # noqa: S608

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from privacy.views import healthz
+from core.views import healthz
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),

@@ -27,6 +27,20 @@ from django.views.decorators.http import require_http_methods
 
 import dsr.admin_letters
 import dsr.admin_retention  # noqa: F401
+from core import crypto
+from core.admin_tools import (
+    AUDIT_FIELDS,
+    AUDIT_FIELDSET,
+    AccessLogged,
+    AccessLoggedAdminMixin,
+    EstimatedCountPaginator,
+    ReadOnlyAdmin,
+    ReadOnlyInlineMixin,
+    call_service,
+    error_text,
+)
+from core.errors import ApplicationError
+from core.identifiers import normalise_email
 from dsr import deadlines, selectors, staff_views
 from dsr import forms as dsr_forms
 from dsr.choices import (
@@ -42,20 +56,6 @@ from dsr.permissions import CaseVisibilityAdminMixin, case_visible_to, submissio
 from dsr.services import cases as services
 from dsr.services import exports as export_services
 from dsr.services import fulfilment
-from privacy import crypto
-from privacy.admin_tools import (
-    AUDIT_FIELDS,
-    AUDIT_FIELDSET,
-    AccessLogged,
-    AccessLoggedAdminMixin,
-    EstimatedCountPaginator,
-    ReadOnlyAdmin,
-    ReadOnlyInlineMixin,
-    call_service,
-    error_text,
-)
-from privacy.errors import ApplicationError
-from privacy.identifiers import normalise_email
 
 S = CaseStatus
 

@@ -21,13 +21,14 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from core.admin_tools import AccessLogged, AccessLoggedAdminMixin, ReadOnlyAdmin, adopt
+from core.choices import OutboxStatus
 from dsr import letters
 from dsr.choices import LetterKind
 from dsr.models import Letter, LetterTemplate
 from dsr.permissions import CaseVisibilityAdminMixin
 from dsr.services.letters import letter_template_reset, letter_template_save
-from privacy.admin_tools import AccessLogged, AccessLoggedAdminMixin, ReadOnlyAdmin, adopt
-from privacy.choices import Language, OutboxStatus
+from privacy.choices import Language
 
 # --- Templates ------------------------------------------------------------------------------
 

@@ -6,10 +6,10 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from core.admin_tools import ReadOnlyAdmin, call_service
 from dsr.models import RetentionRun
 from dsr.services import retention
 from privacy import admin as privacy_admin
-from privacy.admin_tools import ReadOnlyAdmin, call_service
 from privacy.models import RetentionRule
 
 admin.site.unregister(RetentionRule)

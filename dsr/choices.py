@@ -143,7 +143,7 @@ OPEN_TASK_STATUSES = frozenset(
 
 
 class ConnectorKind(models.TextChoices):
-    POSTGRESQL = "postgresql", _("SQL database (PostgreSQL or SQLite)")
+    POSTGRESQL = "postgresql", _("SQL database (PostgreSQL)")
     WEBHOOK = "webhook", _("Webhook (signed HTTP)")
     MANUAL = "manual", _("Manual task for a named owner")
 

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.identifiers import normalise_email
 from dsr.choices import (
     Channel,
     IdentityMethod,
@@ -22,7 +23,6 @@ from dsr.choices import (
 )
 from dsr.models import DsrCase
 from privacy.choices import Language
-from privacy.identifiers import normalise_email
 
 TEXTAREA = forms.Textarea(attrs={"rows": 4, "cols": 60})
 SHORT_TEXTAREA = forms.Textarea(attrs={"rows": 2, "cols": 60})

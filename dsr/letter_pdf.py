@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
+from core.pdf import render_pdf
 from dsr.choices import LetterKind
 from dsr.models import Letter
 from privacy.models import ControllerProfile
-from privacy.pdf import render_pdf
 
 LETTER_TEMPLATE = "pdf/dsr/letter.html"
 # A body line starting with this is an item of a list.

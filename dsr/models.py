@@ -12,6 +12,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from core.fields import EncryptedTextField
+from core.models import TimeStampedModel
 from dsr.choices import (
     FINAL_STATUSES,
     OPEN_TASK_STATUSES,
@@ -32,8 +34,7 @@ from dsr.choices import (
     TaskStatus,
 )
 from privacy.choices import Language
-from privacy.fields import EncryptedTextField
-from privacy.models import DataCategory, DataSubject, RetentionRule, System, TimeStampedModel
+from privacy.models import DataCategory, DataSubject, RetentionRule, System
 from processors.models import Processor
 
 
@@ -395,8 +396,7 @@ class SystemConnector(TimeStampedModel):
         _("connection string"),
         blank=True,
         help_text=_(
-            "postgresql://user:password@host:5432/database, or sqlite:////path/to/file.sqlite3 "
-            "(stored encrypted)."
+            "postgresql://user:password@host:5432/database (stored encrypted)."
         ),
     )
     # Webhook.
@@ -449,8 +449,7 @@ class ConnectorQuery(TimeStampedModel):
 
     Parameters: %(email)s (primary address), %(emails)s (every address, as an array: write
     `= ANY(%(emails)s)`), %(reference)s (the case), %(rectification)s (JSON of corrections).
-    The same SQL runs on SQLite, where the connector rewrites `= ANY(...)` to `IN (SELECT value
-    FROM json_each(...))` (see dsr.connectors.postgresql). A find or export query
+    A find or export query
     returns rows; other operations return the affected rows' count (or rows, which are counted).
     A restrict query may return a column `retention_start`, from which the retention rule
     computes until when the data is kept.
@@ -696,7 +695,7 @@ class Letter(models.Model):
         related_name="+",
     )
     outbox = models.OneToOneField(
-        "privacy.OutboxEmail",
+        "core.OutboxEmail",
         verbose_name=_("email"),
         null=True,
         blank=True,

@@ -4,8 +4,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from core.identifiers import normalise_email
 from dsr.choices import Right
-from privacy.identifiers import normalise_email
 
 TEXT_LIMIT = 5000
 NAME_LIMIT = 200
@@ -80,6 +80,10 @@ class RequestForm(forms.Form):
     )
     # A field people never see; bots fill it in. No third-party captcha needed.
     website = forms.CharField(required=False, label=_("Leave this field empty"))
+
+    def clean_rights(self):
+        # Each box once, as a browser sends them; a hand-made POST may repeat one.
+        return list(dict.fromkeys(self.cleaned_data["rights"]))
 
     def clean_email(self):
         try:

@@ -5,7 +5,6 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -16,6 +15,9 @@ from django.views.decorators.http import (
     require_safe,
 )
 
+from core import public_cache, ratelimit
+from core.downloads import attachment_response
+from core.errors import ApplicationError
 from dsr import selectors
 from dsr.choices import CaseStatus, Channel, ExportFileKind, ExportStatus, Right
 from dsr.models import DsrCase, ExportJob
@@ -23,12 +25,10 @@ from dsr.public_forms import DownloadCodeForm, MessageForm, RequestForm
 from dsr.services import cases as case_services
 from dsr.services import exports as export_services
 from dsr.services.cases import ReceiptInput, RequestedRight, VerificationLinkError
-from privacy import policy_diff, public_cache, ratelimit
+from privacy import policy_diff
 from privacy import selectors as privacy_selectors
 from privacy import services as privacy_services
 from privacy.choices import ConsentAction, ConsentMethod
-from privacy.downloads import attachment_response
-from privacy.errors import ApplicationError
 from processors import selectors as processor_selectors
 
 
@@ -118,15 +118,19 @@ def request_form(request):
                 rectification_content=data["rectification"] if right == Right.RECTIFICATION else "",
             )
         )
-    case_services.submission_intake(
-        data=ReceiptInput(
-            channel=Channel.SELF_SERVICE,
-            rights=rights,
-            requester_email=data["email"],
-            requester_name=data["name"],
-            language=(get_language() or "en")[:2],
+    try:
+        case_services.submission_intake(
+            data=ReceiptInput(
+                channel=Channel.SELF_SERVICE,
+                rights=rights,
+                requester_email=data["email"],
+                requester_name=data["name"],
+                language=public_cache.language(),
+            )
         )
-    )
+    except ApplicationError as error:
+        form.add_error(None, error.message)
+        return render(request, "dsr/public/request_form.html", {"form": form})
     return redirect("dsr_public:request_sent")
 
 
@@ -146,10 +150,6 @@ PLAIN_BASES = {
     "public_task": _("a task in the public interest"),
     "legitimate_interests": _("our legitimate interests, weighed against yours"),
 }
-
-
-def _language() -> str:
-    return (get_language() or "en")[:2]
 
 
 @require_safe
@@ -179,12 +179,14 @@ def _home_context() -> dict:
         }
         for t in processor_selectors.transfers_public()
     ]
-    policy = privacy_selectors.policy_current(_language()) or privacy_selectors.policy_current("en")
+    policy = privacy_selectors.policy_current(
+        public_cache.language()
+    ) or privacy_selectors.policy_current("en")
     return {"activities": activities, "transfers": transfers, "policy": policy}
 
 
 def _policy_or_404(version: str | None):
-    language = _language()
+    language = public_cache.language()
     versions = privacy_selectors.policy_versions_published(language)
     fallback = False
     if not versions.exists():

@@ -5,7 +5,6 @@ a case due today in Stockholm is not overdue at 00:30 Stockholm time.
 """
 
 import json
-from collections import defaultdict
 from datetime import date, datetime, timedelta
 from functools import partial
 from uuid import UUID
@@ -21,13 +20,13 @@ from django.db.models import (
     Prefetch,
     Q,
     QuerySet,
-    TextField,
     Value,
 )
-from django.db.models.functions import Cast, Coalesce
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 
+from core.crypto import decrypt
 from dsr import deadlines
 from dsr.choices import FINAL_STATUSES, OPEN_TASK_STATUSES, ExportFileKind
 from dsr.models import (
@@ -40,7 +39,6 @@ from dsr.models import (
     Letter,
     Submission,
 )
-from privacy.crypto import decrypt
 
 # The same predicate as the partial index dsr_case_open_target_idx, so the planner can use it.
 _FINAL = sorted(FINAL_STATUSES)
@@ -142,7 +140,7 @@ def cases_assigned_to(user, queryset: QuerySet[DsrCase] | None = None) -> QueryS
 def cases_by_email_hash(
     email_hash: str, queryset: QuerySet[DsrCase] | None = None
 ) -> QuerySet[DsrCase]:
-    """Cases whose requester wrote from the address with this keyed hash (privacy.crypto)."""
+    """Cases whose requester wrote from the address with this keyed hash (core.crypto)."""
     return _cases(queryset).filter(submission__requester_email_hash=email_hash)
 
 
@@ -303,8 +301,6 @@ def _status_page_rows(token_hash: str) -> list[tuple]:
         "exportable": [str(right) for right in EXPORTABLE_RIGHTS],
         "export_statuses": [ExportStatus.READY.value, ExportStatus.EXPIRED.value],
     }
-    if connection.vendor != "postgresql":
-        return _status_page_rows_portable(token_hash)
     with connection.cursor() as cursor:
         session = connection.connection
         if not connection.in_atomic_block:
@@ -326,50 +322,6 @@ def _status_page_rows(token_hash: str) -> list[tuple]:
                 setattr(session, _PREPARED, not missing)
         cursor.execute(_STATUS_PAGE_SQL, {**params, "token_hash": token_hash})
         return cursor.fetchall()
-
-
-def _status_page_rows_portable(token_hash: str) -> list[tuple]:
-    """The statement's rows without json_agg (SQLite, under `make run`): four queries, texts
-    still encrypted (cast to plain text, so the field does not decrypt them), times in ISO
-    form as PostgreSQL's JSON gives them."""
-    from dsr.choices import EventKind, ExportStatus
-    from dsr.services.exports import EXPORTABLE_RIGHTS
-
-    cases = list(
-        DsrCase.objects.filter(submission__status_token_hash=token_hash)
-        .order_by("pk")
-        .values_list(*_STATUS_CASE_FIELDS, "submission__received_at")
-    )
-    ids = [row[0] for row in cases]
-    letters, messages, exports = defaultdict(list), defaultdict(list), defaultdict(list)
-    for case_id, at, subject, body in (
-        Letter.objects.filter(case_id__in=ids)
-        .order_by("created_at", "pk")
-        .values_list(
-            "case_id", "created_at", Cast("subject", TextField()), Cast("body", TextField())
-        )
-    ):
-        letters[case_id].append([at.isoformat(), subject, body])
-    for case_id, at, note in (
-        CaseEvent.objects.filter(case_id__in=ids, kind=EventKind.MESSAGE)
-        .order_by("at", "pk")
-        .values_list("case_id", "at", Cast("note", TextField()))
-    ):
-        messages[case_id].append([at.isoformat(), note])
-    for case_id, pk, public_id, status, expires, created in (
-        ExportJob.objects.filter(
-            case_id__in=ids, status__in=[ExportStatus.READY, ExportStatus.EXPIRED]
-        )
-        .order_by("-created_at", "-pk")
-        .values_list("case_id", "pk", "public_id", "status", "expires_at", "created_at")
-    ):
-        expires = expires.isoformat() if expires else None
-        exports[case_id].append([pk, str(public_id), status, expires, created.isoformat()])
-    exportable = {str(right) for right in EXPORTABLE_RIGHTS}
-    return [
-        (*row, letters[row[0]], messages[row[0]], exports[row[0]] if row[3] in exportable else None)
-        for row in cases
-    ]
 
 
 def _status_letters(case: DsrCase, letters: list) -> list[Letter]:

@@ -10,15 +10,15 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_safe
 
+from core.access_log import access_log_case_staff
+from core.choices import AccessAction
+from core.downloads import attachment_response
+from core.errors import ApplicationError
+from core.ratelimit import client_ip
 from dsr.models import CaseTask, ExportFile, Letter
 from dsr.permissions import case_or_404
 from dsr.services import exports as export_services
 from dsr.services.fulfilment import evidence_file_read
-from privacy.access_log import access_log_case_staff
-from privacy.choices import AccessAction
-from privacy.downloads import attachment_response
-from privacy.errors import ApplicationError
-from privacy.ratelimit import client_ip
 
 LETTER_PERMISSION = "dsr.view_letter"
 # Whoever may look at a case may read the files made for it: its exports, a task's evidence.

@@ -1,47 +1,41 @@
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.shortcuts import redirect
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
-from django.views.decorators.http import require_POST
 
-from privacy import health, selectors, services
-from privacy.admin_tools import (
+from core.admin_tools import (
     AUDIT_FIELDS,
     AUDIT_FIELDSET,
     URL_FIELDS_HTTPS,
     AccessLogged,
     AccessLoggedAdminMixin,
     EstimatedCountPaginator,
-    IndexedValuesFilter,
     ReadOnlyAdmin,
     ReadOnlyInlineMixin,
     adopt,
     call_service,
     review_due_filter,
 )
-from privacy.choices import OutboxStatus, SubjectCategory, WorkerCheckOrigin
-from privacy.identifiers import normalise_email
+from core.identifiers import normalise_email
+from privacy import selectors, services
+from privacy.choices import SubjectCategory
 from privacy.models import (
-    AccessLogEntry,
     ConsentRecord,
     ControllerProfile,
     DataCategory,
     DataSubject,
     Organisation,
-    OutboxEmail,
     PolicyNotice,
     PolicyVersion,
     ProcessingActivity,
     RetentionRule,
-    SentNotice,
     SubjectEmail,
     System,
-    WorkerCheck,
 )
 
 # --- The company and its customers ----------------------------------------------------------
@@ -544,148 +538,10 @@ class ConsentRecordAdmin(AccessLoggedAdminMixin, admin.ModelAdmin):
         adopt(obj, record)
 
 
-# --- System status --------------------------------------------------------------------------
-
-
-@admin.register(AccessLogEntry)
-class AccessLogEntryAdmin(AccessLoggedAdminMixin, ReadOnlyAdmin):
-    """Who saw what, when and why; for auditors. Nobody edits or deletes it."""
-
-    # Searching the log finds what someone looked at: that is logged too.
-    access_logged = AccessLogged("access log", views=False)
-
-    list_display = (
-        "at",
-        "actor",
-        "action",
-        "object_type",
-        "object_id",
-        "case_reference",
-        "purpose",
-        "ip_address",
-    )
-    list_filter = ("action", ("object_type", IndexedValuesFilter))
-    list_select_related = ("actor",)
-    search_fields = ("=case_reference", "=object_id")
-    readonly_fields = (
-        "at",
-        "actor",
-        "action",
-        "object_type",
-        "object_id",
-        "subject_id",
-        "case_reference",
-        "purpose",
-        "query",
-        "ip_address",
-        "previous_hash",
-        "row_hash",
-    )
-    fields = readonly_fields
-    paginator = EstimatedCountPaginator
-
-
-@admin.register(SentNotice)
-class SentNoticeAdmin(ReadOnlyAdmin):
-    list_display = ("key", "category", "created_at", "recipients", "superseded")
-    list_filter = ("category", "superseded")
-    search_fields = ("=key",)
-    paginator = EstimatedCountPaginator
+# --- Policy change notices ------------------------------------------------------------------
 
 
 @admin.register(PolicyNotice)
 class PolicyNoticeAdmin(ReadOnlyAdmin):
     list_display = ("policy_version", "created_at", "sent", "finished_at")
     list_select_related = ("policy_version",)
-
-
-@admin.register(OutboxEmail)
-class OutboxEmailAdmin(ReadOnlyAdmin):
-    """Every email the portal sends, and what became of it; failures are kept in view."""
-
-    list_display = ("reference", "subject", "status", "attempts", "created_at", "sent_at")
-    list_filter = ("status",)
-    search_fields = ("reference",)
-    readonly_fields = (
-        "reference",
-        "to",
-        "subject",
-        "status",
-        "attempts",
-        "created_at",
-        "next_attempt_at",
-        "sent_at",
-        "last_error",
-        "headers",
-        "body_text",
-    )
-    fields = readonly_fields
-    actions = ("send_again",)
-    paginator = EstimatedCountPaginator
-
-    def has_resend_permission(self, request):
-        # Sending again changes an email's state, never what it says: the change permission.
-        return request.user.has_perm("privacy.change_outboxemail")
-
-    @admin.action(description=_("Send the failed emails again"), permissions=["resend"])
-    def send_again(self, request, queryset):
-        failed = list(queryset.filter(status=OutboxStatus.FAILED))
-        for email in failed:
-            services.outbox_retry(email=email)
-        self.message_user(
-            request,
-            _("%(count)d email(s) queued again.") % {"count": len(failed)},
-            messages.SUCCESS if failed else messages.WARNING,
-        )
-
-
-@admin.register(WorkerCheck)
-class WorkerCheckAdmin(ReadOnlyAdmin):
-    """The system status page: service reachability, the worker's last sign of life, and a
-    button that sends a task through the broker to prove the whole path works."""
-
-    list_display = ("id", "origin", "requested_at", "requested_by", "completed_at", "worker")
-    list_filter = ("origin",)
-    list_select_related = ("requested_by",)
-    readonly_fields = ("origin", "requested_at", "requested_by", "completed_at", "worker")
-
-    def get_urls(self):
-        urls = [
-            path(
-                "send/",
-                self.admin_site.admin_view(require_POST(self.send_check_view)),
-                name="privacy_workercheck_send",
-            )
-        ]
-        return urls + super().get_urls()
-
-    def has_send_permission(self, request):
-        # A test task writes a row: the add permission, though there is no add form.
-        return request.user.has_perm("privacy.add_workercheck")
-
-    def changelist_view(self, request, extra_context=None):
-        status = health.service_status()
-        extra_context = {
-            **(extra_context or {}),
-            "can_send_check": self.has_send_permission(request),
-            "service_status": status,
-            "worker_last_seen": selectors.worker_last_seen() if status.database else None,
-        }
-        return super().changelist_view(request, extra_context=extra_context)
-
-    def send_check_view(self, request):
-        if not self.has_send_permission(request):
-            raise PermissionDenied
-        check = services.worker_check_request(
-            origin=WorkerCheckOrigin.WEB, requested_by=request.user
-        )
-        self.message_user(
-            request,
-            _(
-                "Test task #%(id)s queued. Reload this page: a running worker completes it "
-                "within seconds."
-            )
-            % {"id": check.pk},
-            messages.SUCCESS,
-        )
-        return redirect(reverse("admin:privacy_workercheck_changelist"))

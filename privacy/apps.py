@@ -7,7 +7,7 @@ class PrivacyConfig(AppConfig):
     verbose_name = _("Privacy register")
 
     def ready(self):
-        from privacy import public_cache
+        from core import public_cache
         from privacy.models import ControllerProfile, PolicyVersion
 
         # What the layout of every public page shows (privacy/public_cache.py).

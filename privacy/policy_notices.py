@@ -14,8 +14,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
+from core.services import notice_claim, outbox_enqueue
 from privacy.models import DataSubject, PolicyNotice, PolicyVersion, SubjectEmail
-from privacy.services import notice_claim, outbox_enqueue
 
 CATEGORY = "policy_notice"
 

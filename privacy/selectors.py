@@ -1,25 +1,17 @@
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
-from django.conf import settings
-from django.db.models import Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
-from privacy.choices import ConsentAction, ConsentTopic, OutboxStatus
-from privacy.identifiers import normalise_email
+from core.identifiers import normalise_email
+from privacy.choices import ConsentAction, ConsentTopic
 from privacy.models import (
     ConsentRecord,
     DataSubject,
-    OutboxEmail,
     PolicyVersion,
     ProcessingActivity,
     SubjectEmail,
-    WorkerCheck,
 )
-
-
-def worker_last_seen() -> datetime | None:
-    """When a worker last completed a check or heartbeat, or None if never."""
-    return WorkerCheck.objects.aggregate(last=Max("completed_at"))["last"]
 
 
 def subject_by_email(email: str) -> DataSubject | None:
@@ -99,20 +91,6 @@ def policy_current(language: str, *, on: date | None = None) -> PolicyVersion | 
 def activities_due_for_review(*, within_days: int = 30) -> QuerySet[ProcessingActivity]:
     limit = timezone.localdate() + timedelta(days=within_days)
     return ProcessingActivity.objects.filter(is_active=True, next_review_on__lte=limit)
-
-
-def outbox_due_ids(*, limit: int) -> list[int]:
-    """Emails ready for an attempt: pending and due, or claimed by a worker that died."""
-    now = timezone.now()
-    stale = now - settings.OUTBOX_CLAIM_TIMEOUT
-    return list(
-        OutboxEmail.objects.filter(next_attempt_at__lte=now)
-        .filter(
-            Q(status=OutboxStatus.PENDING) | Q(status=OutboxStatus.SENDING, claimed_at__lt=stale)
-        )
-        .order_by("next_attempt_at")
-        .values_list("pk", flat=True)[:limit]
-    )
 
 
 def policy_versions_published(language: str) -> QuerySet[PolicyVersion]:

@@ -13,8 +13,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from privacy import admin as privacy_admin
-from privacy.admin_tools import (
+from core.admin_tools import (
     AUDIT_FIELDS,
     AUDIT_FIELDSET,
     URL_FIELDS_HTTPS,
@@ -22,7 +21,8 @@ from privacy.admin_tools import (
     call_service,
     review_due_filter,
 )
-from privacy.errors import ApplicationError
+from core.errors import ApplicationError
+from privacy import admin as privacy_admin
 from privacy.models import DataCategory, ProcessingActivity, System
 from processors import rules, selectors, services
 from processors.choices import SubprocessorDecision

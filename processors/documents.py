@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from django.utils.translation import gettext as _
 
-from privacy.pdf import render_pdf
+from core.pdf import render_pdf
 from processors.ropa import ActivityEntry, ControllerEntry, RopaRecord
 
 ROPA_TEMPLATE = "pdf/processors/ropa.html"

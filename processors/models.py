@@ -11,9 +11,10 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from privacy import uploads
-from privacy.fields import StaffDownloadFileField
-from privacy.models import DataCategory, ProcessingActivity, System, TimeStampedModel
+from core import uploads
+from core.fields import StaffDownloadFileField
+from core.models import TimeStampedModel
+from privacy.models import DataCategory, ProcessingActivity, System
 from processors import rules
 from processors.choices import (
     Adequacy,

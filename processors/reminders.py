@@ -1,5 +1,5 @@
 """Review reminders: agreements and transfers coming due, and sub-processor changes whose
-objection deadline approaches. Each item is claimed once per due date (privacy.SentNotice),
+objection deadline approaches. Each item is claimed once per due date (core.SentNotice),
 and the newly claimed items of a sweep go to the team in one email."""
 
 from datetime import date, timedelta
@@ -13,7 +13,7 @@ from django.utils.translation import override
 
 from accounts.roles import Role
 from accounts.selectors import emails_of, staff_with_role
-from privacy.services import notice_claim, outbox_enqueue
+from core.services import notice_claim, outbox_enqueue
 from processors.choices import SubprocessorDecision
 from processors.models import ProcessorAgreement, SubprocessorChange, Transfer
 

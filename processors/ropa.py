@@ -15,8 +15,8 @@ from django.utils import timezone
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
+from core.errors import ApplicationError
 from privacy.choices import ActivityRole, RetentionAction
-from privacy.errors import ApplicationError
 from privacy.models import ControllerProfile, DataCategory, Organisation, ProcessingActivity
 from processors.choices import Derogation, ProcessorRole, TransferMechanism
 from processors.models import Processor, Transfer

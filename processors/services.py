@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from privacy.errors import ApplicationError
+from core.errors import ApplicationError
 from processors import rules
 from processors.choices import (
     SubprocessorAuthorisation,

@@ -13,12 +13,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET, require_safe
 
-from privacy.access_log import access_log_staff, log_text
-from privacy.choices import AccessAction
-from privacy.downloads import attachment_response
-from privacy.errors import ApplicationError
+from core.access_log import access_log_staff, log_text
+from core.choices import AccessAction
+from core.downloads import attachment_response
+from core.errors import ApplicationError
+from core.uploads import content_type
 from privacy.models import Organisation
-from privacy.uploads import content_type
 from processors.models import ProcessorAgreement
 from processors.ropa import ropa_record
 
@@ -86,7 +86,7 @@ ropa_download = admin.site.admin_view(require_safe(_ropa_download))
 
 
 def _agreement_document(request, pk: int):
-    """A signed contract as uploaded (PDF or Word), as a download: see privacy.downloads."""
+    """A signed contract as uploaded (PDF or Word), as a download: see core.downloads."""
     if not request.user.has_perm(AGREEMENT_PERMISSION):
         raise PermissionDenied
     agreement = get_object_or_404(ProcessorAgreement.objects.select_related("processor"), pk=pk)

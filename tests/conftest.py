@@ -69,11 +69,26 @@ def _empty_cache():
     (the public pages' register, rate limits) would otherwise keep what the test left."""
     from django.core.cache import cache
 
-    from privacy import public_cache
+    from core import public_cache
 
     cache.clear()
     public_cache.forget()
     yield
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _demo_platform_dropped(django_db_setup, django_db_blocker):
+    """`seed_demo` fills a platform database next to the test database, outside any test's
+    transaction: none is left from an earlier run, and none is left behind."""
+    from django.db import connections
+
+    from core.db import database_drop
+
+    settings_dict = connections["default"].settings_dict
+    name = f"{settings_dict['NAME']}_demo_platform"
+    database_drop(settings_dict, name)
+    yield
+    database_drop(settings_dict, name)
 
 
 # --- Staff roles ----------------------------------------------------------------------------

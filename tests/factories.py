@@ -8,12 +8,12 @@ from django.utils import timezone
 
 from accounts.models import DigestSubscription, User
 from accounts.roles import Role
+from core.crypto import keyed_hash
 from dsr import choices as dsr_choices
 from dsr import deadlines
 from dsr import models as dsr_models
 from privacy import models as privacy_models
 from privacy.choices import SubjectCategory
-from privacy.crypto import keyed_hash
 from processors import models as processor_models
 from processors.choices import ProcessorRole, TransferMechanism
 

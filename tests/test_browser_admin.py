@@ -6,7 +6,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def test_staff_signs_in_and_reads_the_system_status(staff_page, live_server, screenshot):
     screenshot("admin-index")
-    staff_page.goto(f"{live_server.url}/admin/privacy/workercheck/")
+    staff_page.goto(f"{live_server.url}/admin/core/workercheck/")
 
     expect(staff_page.get_by_role("heading", name="System status")).to_be_visible()
     expect(staff_page.get_by_role("row", name="Database reachable")).to_be_visible()

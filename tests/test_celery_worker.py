@@ -4,10 +4,10 @@ import time
 
 import pytest
 
-from privacy import services
-from privacy.choices import WorkerCheckOrigin
-from privacy.models import WorkerCheck
-from privacy.tasks import worker_heartbeat
+from core import services
+from core.choices import WorkerCheckOrigin
+from core.models import WorkerCheck
+from core.tasks import worker_heartbeat
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 

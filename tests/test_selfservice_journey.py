@@ -12,10 +12,10 @@ import pytest
 from django.utils import translation
 from playwright.sync_api import expect
 
+from core.choices import AccessAction
+from core.models import AccessLogEntry
 from dsr.choices import CaseStatus, ExportStatus
 from dsr.models import DsrCase, ExportFile, ExportJob
-from privacy.choices import AccessAction
-from privacy.models import AccessLogEntry
 from tests.factories import TEST_PASSWORD, ControllerProfileFactory
 from tests.helpers import authenticator_code, authenticator_for
 

@@ -17,8 +17,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
 
-# Runtime state that is not the database: the embedded broker's folders, uploaded and generated
-# files, the beat schedule. Kept out of the source tree's tracked files.
+# Runtime state kept out of the source tree's tracked files: the embedded PostgreSQL's data
+# (make run), the embedded broker's folders, uploaded and generated files, the beat schedule.
 VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
 
 DEBUG = env.bool("DEBUG", default=False)
@@ -41,8 +41,9 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "django_otp_webauthn",
     "axes",
-    # Apps depend one way: accounts <- privacy <- processors <- dsr.
+    # Apps depend one way: accounts <- core <- privacy <- processors <- dsr.
     "accounts",
+    "core",
     "privacy",
     "processors",
     "dsr",
@@ -59,7 +60,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "privacy.middleware.PortalCSPMiddleware",
+    "core.middleware.PortalCSPMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into its "try later" page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -91,22 +92,21 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 
 def database_from_env(default: str | None) -> dict:
-    """DATABASES["default"] from DATABASE_URL, tuned per engine."""
+    """DATABASES["default"] from DATABASE_URL (PostgreSQL; the only engine)."""
     config = env.db("DATABASE_URL", default=default) if default else env.db("DATABASE_URL")
-    if config["ENGINE"] == "django.db.backends.sqlite3":
-        # Web server and worker share one file in `make run`: wait for the lock instead of
-        # failing, and take the write lock at BEGIN so two writers never deadlock.
-        config.setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
-    else:
-        config["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-        config["CONN_HEALTH_CHECKS"] = True
+    if config["ENGINE"] != "django.db.backends.postgresql":
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured("DATABASE_URL must be a PostgreSQL URL (postgres://...).")
+    config["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+    config["CONN_HEALTH_CHECKS"] = True
     return config
 
 
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 # Django's Redis backend, keeping one client per connection pool (privacy/cache.py).
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
-    CACHES["default"]["BACKEND"] = "privacy.cache.PooledRedisCache"
+    CACHES["default"]["BACKEND"] = "core.cache.PooledRedisCache"
 # How many reverse proxies of ours sit in front of the web server (for client addresses in
 # rate limits and the access log); 0 means clients connect directly.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
@@ -207,8 +207,8 @@ SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 
 # --- Celery ---------------------------------------------------------------------------------
-# Default: kombu's filesystem transport in folders under VAR_DIR (the host is only a name).
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://localhost/")
+# Redis in production; each environment file chooses its default (local: no server at all).
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_ENABLE_UTC = True
 # JSON only: task arguments are ids and plain values, never pickled objects or personal data.
@@ -243,7 +243,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
-# The outbox (privacy.OutboxEmail): retries with exponential backoff, then gives up visibly.
+# The outbox (core.OutboxEmail): retries with exponential backoff, then gives up visibly.
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
 OUTBOX_RETRY_BASE_SECONDS = 60
 OUTBOX_RETRY_MAX_SECONDS = 6 * 60 * 60
@@ -264,7 +264,7 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 60},
     },
     "outbox-sweep": {
-        "task": "privacy.tasks.outbox_sweep",
+        "task": "core.tasks.outbox_sweep",
         "schedule": timedelta(seconds=OUTBOX_SWEEP_SECONDS),
         "options": {"expires": OUTBOX_SWEEP_SECONDS},
     },
@@ -310,7 +310,7 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 60},
     },
     "worker-heartbeat": {
-        "task": "privacy.tasks.worker_heartbeat",
+        "task": "core.tasks.worker_heartbeat",
         "schedule": timedelta(seconds=WORKER_HEARTBEAT_SECONDS),
         "options": {"expires": WORKER_HEARTBEAT_SECONDS},
     },
@@ -321,25 +321,6 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
-
-def embedded_broker_options(var_dir: Path) -> dict:
-    """Transport options for kombu's filesystem broker, which needs no server (make run)."""
-    queue = var_dir / "broker" / "queue"
-    processed = var_dir / "broker" / "processed"
-    control = var_dir / "broker" / "control"
-    for folder in (queue, processed, control):
-        folder.mkdir(parents=True, exist_ok=True)
-    return {
-        "data_folder_in": str(queue),
-        "data_folder_out": str(queue),
-        "processed_folder": str(processed),
-        "control_folder": str(control),
-        "store_processed": False,
-    }
-
-
-if CELERY_BROKER_URL.startswith("filesystem://"):
-    CELERY_BROKER_TRANSPORT_OPTIONS = embedded_broker_options(VAR_DIR)
 
 # --- Data subject requests -----------------------------------------------------------------
 # Legal periods are data, not constants in code (dsr/deadlines.py applies them).
@@ -359,9 +340,6 @@ DSR_PRUNE_AFTER = timedelta(days=env.int("DSR_PRUNE_AFTER_DAYS", default=3 * 365
 DSR_VERIFICATION_LINK_TTL = timedelta(hours=24)
 # Self-service requests never confirmed are closed (with a notice) after this many days.
 DSR_UNCONFIRMED_CLOSE_AFTER = timedelta(days=env.int("DSR_UNCONFIRMED_CLOSE_DAYS", default=14))
-# The demo's copy of the reference platform's database (dsr/demo_platform.py), which the demo
-# connectors reach: empty means the SQLite file VAR_DIR/demo-platform.sqlite3 (make run).
-DEMO_PLATFORM_DATABASE_URL = env.str("DEMO_PLATFORM_DATABASE_URL", default="")
 
 # Deadline reminders: days before the target date (plus the day itself), and how many days
 # before the first due date staff are reminded that an extension is still possible.
@@ -418,7 +396,7 @@ LOGGING = {
 
 # --- Content-Security-Policy (django-csp) --------------------------------------------------
 # Nothing from other origins, no inline scripts, no plugins, no framing; the admin alone may
-# use inline style attributes (privacy.middleware.PortalCSPMiddleware).
+# use inline style attributes (core.middleware.PortalCSPMiddleware).
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],

@@ -4,6 +4,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
 from .base import (
+    CELERY_BROKER_URL,
     FIELD_ENCRYPTION_KEYS,
     IDENTIFIER_HASH_KEY,
     LOGGING,
@@ -28,6 +29,8 @@ if SECRET_KEY.startswith("django-insecure") or len(SECRET_KEY) < 50 or len(set(S
 if not SITE_URL.startswith("https://"):
     raise ImproperlyConfigured("SITE_URL must be the portal's https:// address in production.")
 
+if not CELERY_BROKER_URL:
+    raise ImproperlyConfigured("CELERY_BROKER_URL must name the Redis the workers consume.")
 if not FIELD_ENCRYPTION_KEYS or not IDENTIFIER_HASH_KEY:
     raise ImproperlyConfigured(
         "FIELD_ENCRYPTION_KEYS and IDENTIFIER_HASH_KEY must be set: personal data is stored "

@@ -5,7 +5,17 @@ broker traffic away from a developer's running worker.
 """
 
 from .base import *  # noqa: F403
-from .base import FIELD_ENCRYPTION_KEYS, IDENTIFIER_HASH_KEY, LOGGING, database_from_env, env
+from .base import (
+    FIELD_ENCRYPTION_KEYS,
+    IDENTIFIER_HASH_KEY,
+    INSTALLED_APPS,
+    LOGGING,
+    database_from_env,
+    env,
+)
+
+# The demo (`seed_demo`) and data at scale (`seed_scale`, `make bench`): never in production.
+INSTALLED_APPS = [*INSTALLED_APPS, "demo", "bench"]
 
 DEBUG = False
 SECRET_KEY = env.str("SECRET_KEY", default="django-insecure-test-key-used-only-by-the-test-suite")

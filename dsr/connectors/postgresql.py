@@ -1,19 +1,13 @@
-"""The SQL connector: parameterised statements per operation, all of a task in one transaction.
+"""The SQL connector: parameterised statements per operation, all of a task in one transaction,
+on a PostgreSQL database reached through psycopg 3 (postgresql://user:password@host:5432/name,
+or any libpq connection string).
 
-The connection string chooses the engine:
-  postgresql://user:password@host:5432/database   PostgreSQL through psycopg 3
-  sqlite:////absolute/path.sqlite3                SQLite through Python's sqlite3 (the demo
-  sqlite:///relative/path.sqlite3                 platform of `make run`); the file must exist
-
-Statements are written once, in psycopg's named style, with these parameters:
+Statements are written in psycopg's named style, with these parameters:
   %(email)s          the primary address, lower case
   %(emails)s         every known address, lower case, as an array: compare with
                      `lower(email) = ANY(%(emails)s)`
   %(reference)s      the case reference (e.g. to mark restricted rows)
   %(rectification)s  the corrections of a rectification: a JSON object, as text
-On SQLite, `%(name)s` becomes `:name`, `= ANY(%(name)s)` becomes
-`IN (SELECT value FROM json_each(:name))` with the list passed as JSON, and `%%` becomes `%`.
-Everything else (casts, JSON functions, RETURNING) is the author's to write for the engine.
 
 Which statements run (dsr.models.ConnectorQuery, for the data categories the system holds):
 - find, export, rectify, restrict: every statement of that operation. Find and export return
@@ -27,13 +21,9 @@ Which statements run (dsr.models.ConnectorQuery, for the data categories the sys
 Within each step, statements run in the order of their category's name and then their label.
 """
 
-import json
-import re
-import sqlite3
 from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
-from urllib.parse import urlsplit
 from uuid import UUID
 
 import psycopg
@@ -52,27 +42,6 @@ from privacy.choices import RetentionAction
 CONNECT_TIMEOUT = 10
 STATEMENT_TIMEOUT = 60
 
-_PARAMETER = re.compile(r"%\((\w+)\)s")
-_ANY = re.compile(r"=\s*ANY\s*\(\s*%\((\w+)\)s\s*\)", re.IGNORECASE)
-SQLITE_PREFIX = "sqlite:"
-
-
-def is_sqlite(dsn: str) -> bool:
-    return dsn.startswith(SQLITE_PREFIX)
-
-
-def sqlite_path(dsn: str) -> str:
-    """sqlite:////abs/file -> /abs/file; sqlite:///rel/file -> rel/file (as django-environ)."""
-    path = urlsplit(dsn).path
-    return path[1:] if path.startswith("/") else path
-
-
-def to_sqlite(sql: str) -> str:
-    """A statement in psycopg's named style, rewritten for sqlite3's named style."""
-    sql = _ANY.sub(r"IN (SELECT value FROM json_each(:\1))", sql)
-    return _PARAMETER.sub(r":\1", sql).replace("%%", "%")
-
-
 def parameters(request: ConnectorRequest) -> dict:
     return {
         "email": request.email,
@@ -88,14 +57,10 @@ def parameters(request: ConnectorRequest) -> dict:
 class _Session:
     """One open transaction: execute a statement, get (rows or None, affected count)."""
 
-    def __init__(self, cursor, *, sqlite: bool):
+    def __init__(self, cursor):
         self._cursor = cursor
-        self._sqlite = sqlite
 
     def execute(self, sql: str, params: dict) -> tuple[list[dict] | None, int]:
-        if self._sqlite:
-            sql = to_sqlite(sql)
-            params = {k: json.dumps(v) if isinstance(v, list) else v for k, v in params.items()}
         self._cursor.execute(sql, params)
         if self._cursor.description is None:
             return None, max(self._cursor.rowcount, 0)
@@ -105,19 +70,9 @@ class _Session:
 
 
 @contextmanager
-def transaction(dsn: str, *, write: bool):
+def transaction(dsn: str):
     """A session in one transaction: committed when the block ends, rolled back on error.
     Errors come out as TransientConnectorError or PermanentConnectorError."""
-    if is_sqlite(dsn):
-        with _sqlite_transaction(dsn, write=write) as session:
-            yield session
-    else:
-        with _postgresql_transaction(dsn) as session:
-            yield session
-
-
-@contextmanager
-def _postgresql_transaction(dsn: str):
     try:
         connection = psycopg.connect(dsn, connect_timeout=CONNECT_TIMEOUT)
     except psycopg.OperationalError as error:
@@ -127,43 +82,11 @@ def _postgresql_transaction(dsn: str):
     try:
         with connection.transaction(), connection.cursor() as cursor:
             cursor.execute(f"SET LOCAL statement_timeout = '{STATEMENT_TIMEOUT}s'")
-            yield _Session(cursor, sqlite=False)
+            yield _Session(cursor)
     except psycopg.OperationalError as error:
         # Lost connection, statement timeout, deadlock, serialisation failure: all pass.
         raise TransientConnectorError(_message("database error", error)) from error
     except psycopg.Error as error:
-        raise PermanentConnectorError(_message("SQL error", error)) from error
-    finally:
-        connection.close()
-
-
-@contextmanager
-def _sqlite_transaction(dsn: str, *, write: bool):
-    # mode=rw: a missing file is an error, not a new empty database.
-    uri = f"file:{sqlite_path(dsn)}?mode=rw"
-    try:
-        connection = sqlite3.connect(
-            uri, uri=True, timeout=CONNECT_TIMEOUT, isolation_level=None, check_same_thread=False
-        )
-    except sqlite3.Error as error:
-        raise PermanentConnectorError(_message("could not open the database", error)) from error
-    try:
-        cursor = connection.cursor()
-        # SQLite enforces the schema's foreign keys only when asked, per connection.
-        cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-        try:
-            yield _Session(cursor, sqlite=True)
-        except BaseException:
-            connection.rollback()
-            raise
-        connection.commit()
-    except sqlite3.OperationalError as error:
-        text = str(error).lower()
-        if "locked" in text or "busy" in text:
-            raise TransientConnectorError(_message("database busy", error)) from error
-        raise PermanentConnectorError(_message("SQL error", error)) from error
-    except sqlite3.Error as error:
         raise PermanentConnectorError(_message("SQL error", error)) from error
     finally:
         connection.close()
@@ -263,11 +186,10 @@ def run(request: ConnectorRequest) -> ConnectorResult:
             f"no {request.operation} statement is configured for the data this system holds"
         )
     params = parameters(request)
-    write = request.operation not in (Operation.FIND, Operation.EXPORT)
     statements = []
     export: dict[str, dict[str, list[dict]]] = {}
     retained: dict[int, list] = {}
-    with transaction(connector.dsn, write=write) as session:
+    with transaction(connector.dsn) as session:
         for _step, operation, category, query in steps:
             rows, count = session.execute(query.sql, params)
             statements.append(

@@ -29,23 +29,19 @@ from django.utils import formats, timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from core.choices import AccessAction
+from core.models import AccessLogEntry
 from dsr.choices import Operation, Right, TaskKind, TaskStatus
 from dsr.models import CaseTask, DsrCase
 from dsr.services.fulfilment import case_emails, result_file_read
 from privacy.choices import (
-    AccessAction,
     ActivityRole,
     LegalBasis,
     RetentionAction,
     SubjectCategory,
     SubjectSource,
 )
-from privacy.models import (
-    AccessLogEntry,
-    ControllerProfile,
-    DataCategory,
-    ProcessingActivity,
-)
+from privacy.models import ControllerProfile, DataCategory, ProcessingActivity
 from processors.choices import Derogation, ProcessorRole, SccModule, TransferMechanism
 from processors.models import Processor, Transfer
 

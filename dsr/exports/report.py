@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
+from core.pdf import render_pdf
 from dsr.choices import ExportFileKind
 from dsr.exports.content import ExportContent, Table, cell_text
 from dsr.exports.files import BuiltFile
-from privacy.pdf import render_pdf
 
 REPORT_TEMPLATE = "pdf/dsr/access_report.html"
 # At most this many rows of one table in the report; the data package has all of them.

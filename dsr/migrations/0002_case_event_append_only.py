@@ -1,6 +1,6 @@
 from django.db import migrations
 
-from privacy.db import append_only_table
+from core.db import append_only_table
 
 
 class Migration(migrations.Migration):

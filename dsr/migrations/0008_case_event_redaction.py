@@ -3,8 +3,6 @@ redaction of free text about a person); every other column of every row stays as
 
 from django.db import migrations
 
-from privacy.db import VendorSQL
-
 FUNCTION = "dsr_caseevent_append_only"
 
 REDACTION_ONLY = f"""
@@ -30,32 +28,7 @@ END;
 $$ LANGUAGE plpgsql
 """
 
-SQLITE_REDACTION_ONLY = f"""
-CREATE TRIGGER {FUNCTION}_update BEFORE UPDATE ON dsr_caseevent
-WHEN NOT (NEW.note = '' AND NEW.id = OLD.id AND NEW.case_id = OLD.case_id AND NEW.at = OLD.at
-          AND NEW.kind = OLD.kind AND NEW.from_status = OLD.from_status
-          AND NEW.to_status = OLD.to_status AND NEW.actor_id IS OLD.actor_id)
-BEGIN SELECT RAISE(ABORT, 'UPDATE on dsr_caseevent: rows are append-only'); END
-"""
-
-SQLITE_STRICT = f"""
-CREATE TRIGGER {FUNCTION}_update BEFORE UPDATE ON dsr_caseevent
-BEGIN SELECT RAISE(ABORT, 'UPDATE on dsr_caseevent: rows are append-only'); END
-"""
-
-
 class Migration(migrations.Migration):
     dependencies = [("dsr", "0007_case_pruning")]
 
-    operations = [
-        VendorSQL(
-            forwards={
-                "postgresql": [REDACTION_ONLY],
-                "sqlite": [f"DROP TRIGGER IF EXISTS {FUNCTION}_update", SQLITE_REDACTION_ONLY],
-            },
-            backwards={
-                "postgresql": [STRICT],
-                "sqlite": [f"DROP TRIGGER IF EXISTS {FUNCTION}_update", SQLITE_STRICT],
-            },
-        )
-    ]
+    operations = [migrations.RunSQL(REDACTION_ONLY, reverse_sql=STRICT)]

@@ -18,6 +18,9 @@ from django.db import connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from core import crypto
+from core.errors import ApplicationError
+from core.identifiers import normalise_email
 from dsr import deadlines
 from dsr.choices import (
     FINAL_STATUSES,
@@ -41,10 +44,7 @@ from dsr.models import (
     VerificationToken,
 )
 from dsr.services.letters import letter_send
-from privacy import crypto
 from privacy import selectors as privacy_selectors
-from privacy.errors import ApplicationError
-from privacy.identifiers import normalise_email
 
 S = CaseStatus
 logger = logging.getLogger(__name__)

@@ -14,19 +14,17 @@ table, lists LIMITed), whatever the number of cases; see digest_figures.
 """
 
 import json
-import statistics
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
-from django.db.models import Count, DateField, F, Q, Sum, Window
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models import Count, DateField, Q, Sum, Window
+from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.formats import number_format
@@ -35,13 +33,13 @@ from django.utils.translation import override
 
 from accounts.models import DigestFrequency, DigestSubscription
 from accounts.selectors import digest_subscriptions_active
-from dsr import charts, deadlines, selectors
+from core.choices import OutboxStatus
+from core.models import OutboxEmail, SentNotice
+from core.services import notice_claim, outbox_enqueue
+from dsr import charts, deadlines
 from dsr.choices import FINAL_STATUSES, CaseStatus, ExportStatus, Right, TaskStatus
-from dsr.models import CaseTask, DsrCase, ExportJob, RetentionRun
-from privacy.choices import OutboxStatus
-from privacy.models import OutboxEmail, SentNotice
+from dsr.models import CaseTask, ExportJob, RetentionRun
 from privacy.retention import add_months
-from privacy.services import notice_claim, outbox_enqueue
 from processors.selectors import agreements_due_for_review, transfers_due_for_review
 
 CATEGORY = "digest"
@@ -299,19 +297,6 @@ class _CaseFigures:
     due_soon_lines: list[CaseLine]
 
 
-def _on_postgresql() -> bool:
-    return connection.vendor == "postgresql"
-
-
-def _case_figures(
-    start: datetime, end: datetime, previous_start: datetime, today: date
-) -> _CaseFigures:
-    """One query on PostgreSQL; the ORM's grouped queries and a median in Python elsewhere."""
-    if _on_postgresql():
-        return _case_figures_in_one_statement(start, end, previous_start, today)
-    return _case_figures_portable(start, end, previous_start, today)
-
-
 def _cells(
     new: dict[tuple[str, str], int],
     closed: dict[tuple[str, str], int],
@@ -341,7 +326,7 @@ def _case_line(row: dict, today: date, *, overdue: bool) -> CaseLine:
     )
 
 
-# --- On PostgreSQL: one statement ------------------------------------------------------------
+# --- The case figures: one statement ------------------------------------------------------------
 #
 # Through the ORM these figures took six queries, and building them cost the application more
 # time than PostgreSQL took to answer. Each count reads one index and nothing else (an
@@ -421,7 +406,7 @@ def _json(value) -> list:
     return json.loads(value) if isinstance(value, str | bytes) else value
 
 
-def _case_figures_in_one_statement(
+def _case_figures(
     start: datetime, end: datetime, previous_start: datetime, today: date
 ) -> _CaseFigures:
     weeks = _week_starts(end)
@@ -482,129 +467,6 @@ def _case_figures_in_one_statement(
         ],
         overdue_lines=lines(overdue_rows, overdue=True),
         due_soon_lines=lines(due_soon_rows, overdue=False),
-    )
-
-
-# --- Elsewhere (SQLite in `make run`): the ORM --------------------------------------------
-
-
-def _case_figures_portable(
-    start: datetime, end: datetime, previous_start: datetime, today: date
-) -> _CaseFigures:
-    """The same figures through the ORM: three grouped passes (open cases, cases received and
-    cases closed since the earliest week shown), the closing times in Python, the two lists."""
-    weeks = _week_starts(end)
-    new = Q(received_at__gte=start, received_at__lt=end)
-    closed = Q(closed_at__gte=start, closed_at__lt=end)
-    closed_before = Q(closed_at__gte=previous_start, closed_at__lt=start)
-    # On time: closed on or before the legal due date (the extended one once extended), both as
-    # local dates where the controller is (dsr.deadlines).
-    on_time = Q(closed_on__lte=F("effective_due"))
-    trend = list(enumerate(pairwise(weeks)))
-
-    def grouped(where: Q, **aggregates) -> list[dict]:
-        return list(
-            DsrCase.objects.filter(where)
-            .alias(
-                closed_on=TruncDate("closed_at", tzinfo=ZoneInfo(settings.DSR_DEADLINE_TIME_ZONE)),
-                effective_due=_effective_due(),
-            )
-            .values("right", "status")
-            .annotate(**aggregates)
-            .order_by()
-        )
-
-    open_rows = grouped(
-        ~Q(status__in=_FINAL),
-        open=Count("pk"),
-        overdue=Count("pk", filter=Q(effective_due__lt=today)),
-        due_soon=Count(
-            "pk",
-            filter=Q(
-                effective_due__gte=today,
-                effective_due__lte=today + timedelta(days=DUE_SOON_DAYS),
-            ),
-        ),
-    )
-    new_rows = grouped(
-        Q(received_at__gte=min(start, weeks[0]), received_at__lt=end),
-        new=Count("pk", filter=new),
-        **{
-            f"new_{index}": Count(
-                "pk", filter=Q(received_at__gte=week_start, received_at__lt=week_end)
-            )
-            for index, (week_start, week_end) in trend
-        },
-    )
-    closed_rows = grouped(
-        Q(closed_at__gte=min(previous_start, weeks[0]), closed_at__lt=end),
-        closed=Count("pk", filter=closed),
-        closed_before=Count("pk", filter=closed_before),
-        on_time=Count("pk", filter=closed & on_time),
-        on_time_before=Count("pk", filter=closed_before & on_time),
-        **{
-            f"closed_{index}": Count(
-                "pk", filter=Q(closed_at__gte=week_start, closed_at__lt=week_end)
-            )
-            for index, (week_start, week_end) in trend
-        },
-    )
-
-    def by_cell(rows: list[dict], name: str) -> dict[tuple[str, str], int]:
-        return {(row["right"], row["status"]): row[name] for row in rows}
-
-    def total(rows: list[dict], name: str) -> int:
-        return sum(row[name] for row in rows)
-
-    this_period, before = [], []
-    for received_at, closed_at in DsrCase.objects.filter(
-        status__in=_FINAL, closed_at__gte=previous_start, closed_at__lt=end
-    ).values_list("received_at", "closed_at"):
-        (this_period if closed_at >= start else before).append(_days(closed_at - received_at))
-    medians = [statistics.median(days) if days else None for days in (this_period, before)]
-    overdue_lines, due_soon_lines = _deadline_lines(today)
-    return _CaseFigures(
-        cells=_cells(
-            by_cell(new_rows, "new"), by_cell(closed_rows, "closed"), by_cell(open_rows, "open")
-        ),
-        overdue=total(open_rows, "overdue"),
-        due_soon=total(open_rows, "due_soon"),
-        closed_before=total(closed_rows, "closed_before"),
-        on_time=total(closed_rows, "on_time"),
-        on_time_before=total(closed_rows, "on_time_before"),
-        median_days=medians[0],
-        median_days_before=medians[1],
-        trend=[
-            TrendWeek(
-                weeks[index].date(),
-                total(new_rows, f"new_{index}"),
-                total(closed_rows, f"closed_{index}"),
-            )
-            for index in range(TREND_WEEKS)
-        ],
-        overdue_lines=overdue_lines,
-        due_soon_lines=due_soon_lines,
-    )
-
-
-def _deadline_lines(today: date) -> tuple[list[CaseLine], list[CaseLine]]:
-    """The first overdue cases in the queue's order (target date), the first due soon by legal
-    due date; both bounded by the target date, which never falls after the legal one."""
-    fields = ("pk", "reference", "right", "status", "target_date", "due_date", "extended_due_date")
-    overdue = (
-        selectors.cases_overdue(today=today)
-        .filter(target_date__lt=today)
-        .order_by("target_date", "pk")
-    )
-    soon = (
-        selectors.cases_due_within(DUE_SOON_DAYS, today=today)
-        .filter(target_date__lte=today + timedelta(days=DUE_SOON_DAYS))
-        .annotate(effective_due=_effective_due())
-        .order_by("effective_due", "target_date", "pk")
-    )
-    return (
-        [_case_line(row, today, overdue=True) for row in overdue.values(*fields)[:CASE_LIST_LIMIT]],
-        [_case_line(row, today, overdue=False) for row in soon.values(*fields)[:CASE_LIST_LIMIT]],
     )
 
 

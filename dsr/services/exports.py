@@ -18,13 +18,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
+from core import crypto
+from core.access_log import access_log_record
+from core.choices import AccessAction
+from core.errors import ApplicationError
+from core.services import outbox_enqueue
 from dsr.choices import CaseStatus, EventKind, ExportStatus, Right
 from dsr.models import DownloadCode, DsrCase, ExportFile, ExportJob
-from privacy import crypto
-from privacy.access_log import access_log_record
-from privacy.choices import AccessAction
-from privacy.errors import ApplicationError
-from privacy.services import outbox_enqueue
 
 logger = logging.getLogger(__name__)
 

@@ -29,6 +29,9 @@ from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
+from core import crypto, uploads
+from core.errors import ApplicationError
+from core.identifiers import normalise_email
 from dsr.choices import (
     FINAL_STATUSES,
     OPEN_TASK_STATUSES,
@@ -42,10 +45,7 @@ from dsr.choices import (
     TaskStatus,
 )
 from dsr.models import CaseTask, DsrCase, RetainedData, SystemConnector
-from privacy import crypto, uploads
 from privacy.choices import ConsentAction, ConsentMethod
-from privacy.errors import ApplicationError
-from privacy.identifiers import normalise_email
 from privacy.models import ProcessingActivity, SubjectEmail, System
 from privacy.services import consent_record
 from processors.choices import ProcessorRole

@@ -6,12 +6,12 @@ import hashlib
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from core.errors import ApplicationError
+from core.services import outbox_enqueue
 from dsr import letters
 from dsr.choices import EventKind, LetterKind
 from dsr.models import CaseEvent, CaseTask, DsrCase, Letter, LetterTemplate
 from privacy.choices import Language
-from privacy.errors import ApplicationError
-from privacy.services import outbox_enqueue
 
 
 @transaction.atomic

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.models import OutboxEmail
 from dsr.choices import EventKind
 from dsr.models import (
     CaseEvent,
@@ -24,7 +25,6 @@ from dsr.models import (
     Letter,
     VerificationToken,
 )
-from privacy.models import OutboxEmail
 
 
 def cases_due_for_pruning(now=None):

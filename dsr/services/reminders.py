@@ -20,11 +20,11 @@ from django.utils.translation import override
 
 from accounts.roles import Role
 from accounts.selectors import emails_of, staff_with_role
+from core.models import SentNotice
+from core.services import outbox_enqueue
 from dsr import deadlines
 from dsr.choices import FINAL_STATUSES
 from dsr.models import DsrCase
-from privacy.models import SentNotice
-from privacy.services import outbox_enqueue
 
 CATEGORY = "case_reminder"
 # Cases claimed in one transaction (and one task): a day's reminders of 200,000 cases.
@@ -241,26 +241,16 @@ def _notices_insert(rows: list[tuple]) -> set[str]:
     table = SentNotice._meta.db_table
     columns = "(key, category, created_at, superseded, recipients)"
     conflict = "ON CONFLICT (key) DO NOTHING RETURNING key"
-    won = set()
+    if not rows:
+        return set()
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql" and rows:
-            # Five arrays, not thousands of parameters: one short statement to parse.
-            cursor.execute(
-                f"INSERT INTO {table} {columns} SELECT * FROM unnest(%s::varchar[], "  # noqa: S608
-                f"%s::varchar[], %s::timestamptz[], %s::boolean[], %s::integer[]) {conflict}",
-                [list(column) for column in zip(*rows, strict=True)],
-            )
-            return {row[0] for row in cursor.fetchall()}
-        # Elsewhere a thousand rows a statement: 5,000 parameters, inside SQLite's limit.
-        for start in range(0, len(rows), 1000):
-            batch = rows[start : start + 1000]
-            values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(batch))
-            cursor.execute(
-                f"INSERT INTO {table} {columns} VALUES {values} {conflict}",  # noqa: S608
-                [value for row in batch for value in row],
-            )
-            won.update(row[0] for row in cursor.fetchall())
-    return won
+        # Five arrays, not thousands of parameters: one short statement to parse.
+        cursor.execute(
+            f"INSERT INTO {table} {columns} SELECT * FROM unnest(%s::varchar[], "  # noqa: S608
+            f"%s::varchar[], %s::timestamptz[], %s::boolean[], %s::integer[]) {conflict}",
+            [list(column) for column in zip(*rows, strict=True)],
+        )
+        return {row[0] for row in cursor.fetchall()}
 
 
 def reminders_claim(*, case_ids: list[int], today: date) -> list[Claimed]:

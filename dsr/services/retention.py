@@ -19,11 +19,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.errors import ApplicationError
 from dsr.choices import Operation
 from dsr.connectors.base import ConnectorError
 from dsr.connectors.postgresql import transaction as sql_transaction
 from dsr.models import ConnectorQuery, RetentionRun
-from privacy.errors import ApplicationError
 from privacy.models import RetentionRule
 
 logger = logging.getLogger(__name__)
@@ -51,7 +51,7 @@ def _apply(query: ConnectorQuery, *, cutoff, dry_run: bool) -> int:
     if dry_run:
         total = 0
         try:
-            with sql_transaction(query.connector.dsn, write=True) as session:
+            with sql_transaction(query.connector.dsn) as session:
                 _rows, total = session.execute(
                     query.sql, {"cutoff": cutoff, "batch_size": 2**31 - 1}
                 )
@@ -60,7 +60,7 @@ def _apply(query: ConnectorQuery, *, cutoff, dry_run: bool) -> int:
             return total
     total = 0
     for _batch in range(settings.RETENTION_MAX_BATCHES):
-        with sql_transaction(query.connector.dsn, write=True) as session:
+        with sql_transaction(query.connector.dsn) as session:
             _rows, affected = session.execute(
                 query.sql, {"cutoff": cutoff, "batch_size": settings.RETENTION_BATCH_SIZE}
             )

@@ -1,6 +1,6 @@
 from django.db import migrations
 
-from privacy.db import append_only_table, frozen_when, trigram_index
+from core.db import append_only_table, frozen_when, trigram_index
 
 
 class Migration(migrations.Migration):

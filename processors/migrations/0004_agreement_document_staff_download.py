@@ -3,8 +3,8 @@
 import django.core.validators
 from django.db import migrations
 
-import privacy.fields
-import privacy.uploads
+import core.fields
+import core.uploads
 import processors.rules
 
 
@@ -17,14 +17,14 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="processoragreement",
             name="document",
-            field=privacy.fields.StaffDownloadFileField(
+            field=core.fields.StaffDownloadFileField(
                 blank=True,
                 download_url_name="register:agreement_document",
                 upload_to="agreements/%Y/",
                 validators=[
                     django.core.validators.FileExtensionValidator(["pdf", "docx", "odt"]),
                     processors.rules.document_size,
-                    privacy.uploads.document,
+                    core.uploads.document,
                 ],
                 verbose_name="document",
             ),

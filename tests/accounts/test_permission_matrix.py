@@ -30,14 +30,15 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
 
 from accounts.roles import Role
+from core import crypto
+from core.access_log import access_log_record
+from core.models import OutboxEmail, SentNotice, WorkerCheck
 from dsr.choices import CaseStatus, ExportStatus, LetterKind, TaskKind, TaskStatus
 from dsr.models import CaseTask, ExportJob, Letter, LetterTemplate, RetentionRun
 from dsr.services import cases as case_services
 from dsr.services import exports as export_services
 from dsr.services.letters import letter_template_save
-from privacy import crypto
-from privacy.access_log import access_log_record
-from privacy.models import OutboxEmail, PolicyNotice, SentNotice, WorkerCheck
+from privacy.models import PolicyNotice
 from privacy.services import policy_version_publish
 from processors.models import SubprocessorChange
 from tests.factories import (
@@ -97,11 +98,11 @@ PAGES: dict[str, tuple[str, str, str, str, str]] = {
     "privacy.policyversion": ("lvaed", "lv", "lv", "lv", ""),  # a draft
     "privacy.consentrecord": ("lva", "lva", "lv", "lv", ""),
     # What the portal did: read-only for everyone; the access log not for agents or managers.
-    "privacy.accesslogentry": ("lv", "", "", "lv", ""),
+    "core.accesslogentry": ("lv", "", "", "lv", ""),
     "privacy.policynotice": ("lv", "", "lv", "lv", ""),
-    "privacy.sentnotice": ("lv", "", "lv", "lv", ""),
-    "privacy.outboxemail": ("lv", "", "lv", "lv", ""),
-    "privacy.workercheck": ("lv", "", "lv", "lv", ""),
+    "core.sentnotice": ("lv", "", "lv", "lv", ""),
+    "core.outboxemail": ("lv", "", "lv", "lv", ""),
+    "core.workercheck": ("lv", "", "lv", "lv", ""),
     # Recipients and transfers. Countries are never deleted (transfers point at them).
     "processors.country": ("lvae", "lv", "lv", "lv", ""),
     "processors.processor": ("lvaed", "lv", "lv", "lv", ""),
@@ -127,7 +128,7 @@ ACTIONS: dict[tuple[str, str], frozenset[str]] = {
     ("privacy.retentionrule", "enable_sweep"): frozenset({OFFICER}),
     ("privacy.retentionrule", "disable_sweep"): frozenset({OFFICER}),
     ("privacy.policyversion", "publish"): frozenset({OFFICER}),
-    ("privacy.outboxemail", "send_again"): frozenset({OFFICER}),
+    ("core.outboxemail", "send_again"): frozenset({OFFICER}),
     ("processors.subprocessorchange", "accept"): frozenset({OFFICER}),
     ("processors.subprocessorchange", "object_to"): frozenset({OFFICER}),
     ("dsr.dsrcase", "assign_to_me"): frozenset({OFFICER, AGENT}),
@@ -237,15 +238,15 @@ ROWS = {
     "privacy.subjectemail": lambda: DataSubjectFactory().emails.get(),
     "privacy.policyversion": PolicyVersionFactory,
     "privacy.consentrecord": ConsentRecordFactory,
-    "privacy.accesslogentry": lambda: access_log_record(
+    "core.accesslogentry": lambda: access_log_record(
         actor=colleague(), action="view", object_type="data subject", object_id="1"
     ),
     "privacy.policynotice": _published_notice,
-    "privacy.sentnotice": lambda: SentNotice.objects.create(key="matrix:1", category="reminder"),
-    "privacy.outboxemail": lambda: OutboxEmail.objects.create(
+    "core.sentnotice": lambda: SentNotice.objects.create(key="matrix:1", category="reminder"),
+    "core.outboxemail": lambda: OutboxEmail.objects.create(
         to="anna@example.org", subject="Hello", body_text="Hello.", status="failed"
     ),
-    "privacy.workercheck": lambda: WorkerCheck.objects.create(origin="web"),
+    "core.workercheck": lambda: WorkerCheck.objects.create(origin="web"),
     "processors.country": lambda: country("JP"),
     "processors.processor": ProcessorFactory,
     "processors.processoragreement": ProcessorAgreementFactory,
@@ -426,7 +427,7 @@ def _reset_template(client):
 
 
 def _send_check(client):
-    response = client.post(reverse("admin:privacy_workercheck_send"))
+    response = client.post(reverse("admin:core_workercheck_send"))
     sent = WorkerCheck.objects.exists()
     assert response.status_code in (302, 403) and sent == (response.status_code == 302)
     return sent

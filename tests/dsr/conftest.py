@@ -1,12 +1,11 @@
 """Fixtures for fulfilment tests.
 
 - `platform_postgresql`: a scratch PostgreSQL database for the reference platform's tables
-  (dsr.demo_platform), created once per session under a unique name, emptied for each test and
-  dropped at the end; `platform_sqlite` is a SQLite file; `platform_url` runs a test on both.
+  (demo.platform), created once per session under a unique name next to the test database,
+  emptied for each test and dropped at the end.
 - `register`: the register entries a platform request needs (rules with the Bokföringslagen
   hold, categories, the three SQL systems of the demo with their statements, a processing
-  activity, AWS and Stripe as recipients) pointing at a filled platform database
-  (`register_platform_url`: PostgreSQL, or both engines where a module overrides it).
+  activity, AWS and Stripe as recipients) pointing at a filled platform database.
 - `queued`: records what services queue for Celery instead of sending it to the broker.
 - `webhook_receiver`: a real HTTP server in a thread, answering with `status`.
 """
@@ -21,10 +20,11 @@ from unittest import mock
 import psycopg
 import pytest
 
-from dsr import demo as dsr_demo
-from dsr.connectors.postgresql import is_sqlite, transaction
-from dsr.demo_platform import PlatformPerson, ensure
-from privacy import demo as names
+from core.db import database_drop, database_ensure
+from demo import connectors as demo_connectors
+from demo import names
+from demo.platform import PlatformPerson, ensure
+from dsr.connectors.postgresql import transaction
 from privacy.choices import SubjectCategory
 from tests.factories import (
     AccountingRetentionRuleFactory,
@@ -49,15 +49,6 @@ AWS_CONTACT = "aws-privacy@aws.example"
 # --- Platform databases ---------------------------------------------------------------------
 
 
-def _admin_dsn(settings_dict: dict, database: str) -> str:
-    user = settings_dict.get("USER") or "postgres"
-    password = settings_dict.get("PASSWORD") or ""
-    host = settings_dict.get("HOST") or "127.0.0.1"
-    port = settings_dict.get("PORT") or 5432
-    credentials = f"{user}:{password}" if password else user
-    return f"postgresql://{credentials}@{host}:{port}/{database}"
-
-
 @pytest.fixture(scope="session")
 def _platform_database(django_db_setup, django_db_blocker):
     """A scratch PostgreSQL database next to the test database, unique to this session."""
@@ -65,11 +56,8 @@ def _platform_database(django_db_setup, django_db_blocker):
 
     settings_dict = connections["default"].settings_dict
     name = f"{settings_dict['NAME']}_platform_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(_admin_dsn(settings_dict, "postgres"), autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    yield _admin_dsn(settings_dict, name)
-    with psycopg.connect(_admin_dsn(settings_dict, "postgres"), autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    yield database_ensure(settings_dict, name)
+    database_drop(settings_dict, name)
 
 
 @pytest.fixture
@@ -81,19 +69,9 @@ def platform_postgresql(_platform_database) -> str:
     return _platform_database
 
 
-@pytest.fixture
-def platform_sqlite(tmp_path) -> str:
-    return f"sqlite:///{tmp_path / 'platform.sqlite3'}"
-
-
-@pytest.fixture(params=["postgresql", "sqlite"])
-def platform_url(request) -> str:
-    return request.getfixturevalue(f"platform_{request.param}")
-
-
 def platform_rows(url: str, sql: str, **params) -> list[dict]:
     """Read (or change) the platform database directly, as its own team would."""
-    with transaction(url, write=True) as session:
+    with transaction(url) as session:
         rows, _count = session.execute(sql, params)
     return rows or []
 
@@ -110,20 +88,14 @@ PEOPLE = [
 ]
 
 
-@pytest.fixture
-def register_platform_url(platform_postgresql) -> str:
-    """The platform database `register` fills: PostgreSQL unless a module overrides this."""
-    return platform_postgresql
-
-
 # --- The register ---------------------------------------------------------------------------
 
 
 @pytest.fixture
-def register(db, register_platform_url):
+def register(db, platform_postgresql):
     """The demo's platform systems, reaching a filled platform database, and who receives
     their data; Anna Berg (two addresses) is in the register and on the platform."""
-    url = register_platform_url
+    url = platform_postgresql
     ensure(url, PEOPLE)
     ControllerProfileFactory()
     accounting = AccountingRetentionRuleFactory()
@@ -148,7 +120,7 @@ def register(db, register_platform_url):
         ),
     }
     for system in systems.values():
-        dsr_demo.sql_connector_ensure(system, url, is_sqlite(url), categories)
+        demo_connectors.sql_connector_ensure(system, url, categories)
     ProcessingActivityFactory(
         subject_categories=[SubjectCategory.PLATFORM_USER, SubjectCategory.ORGANISATION_ADMIN],
         data_categories=list(categories.values()),
@@ -192,8 +164,8 @@ def media_in_tmp(settings, tmp_path):
 @pytest.fixture
 def queued():
     """Task ids services queue (after commit) for run_case_task; outbox sends are dropped."""
+    from core.tasks import send_outbox_email
     from dsr.tasks import run_case_task
-    from privacy.tasks import send_outbox_email
 
     ids: list[int] = []
     with (

@@ -7,12 +7,12 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core.errors import ApplicationError
+from core.models import OutboxEmail
 from dsr.choices import CaseStatus, EventKind, LetterKind
 from dsr.models import CaseEvent, DsrCase, Letter
 from dsr.services import cases as services
 from dsr.services.cases import ReceiptInput, RequestedRight, VerificationLinkError
-from privacy.errors import ApplicationError
-from privacy.models import OutboxEmail
 from tests.factories import (
     ControllerProfileFactory,
     DataSubjectFactory,

@@ -8,6 +8,7 @@ from datetime import date
 
 import pytest
 
+from demo import names
 from dsr.choices import Operation
 from dsr.connectors import (
     ConnectorRequest,
@@ -17,19 +18,12 @@ from dsr.connectors import (
     postgresql,
     webhook,
 )
-from privacy import demo as names
 from tests.dsr.conftest import ANNA, ANNA_PRIVATE, BO, CECILIA, platform_count, platform_rows
 from tests.dsr.factories import WEBHOOK_SECRET, ConnectorQueryFactory, WebhookConnectorFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_in_tmp")]
 
 REFERENCE = "DSR-2026-000042"
-
-
-@pytest.fixture
-def register_platform_url(platform_url):
-    """Every SQL test here runs on PostgreSQL and on SQLite."""
-    return platform_url
 
 
 def connector_request(system, operation, *, emails=(ANNA, ANNA_PRIVATE), rectification="{}"):
@@ -50,24 +44,6 @@ def connector_request(system, operation, *, emails=(ANNA, ANNA_PRIVATE), rectifi
 
 def run(register, system_name, operation, **kwargs):
     return postgresql.run(connector_request(register.systems[system_name], operation, **kwargs))
-
-
-# --- Parameters ------------------------------------------------------------------------------
-
-
-def test_named_parameters_are_rewritten_for_sqlite():
-    sql = (
-        "UPDATE t SET r = %(reference)s WHERE lower(e) = ANY(%(emails)s) "
-        "AND n LIKE 'a%%' AND p = %(email)s"
-    )
-    assert postgresql.to_sqlite(sql) == (
-        "UPDATE t SET r = :reference WHERE lower(e) IN (SELECT value FROM json_each(:emails)) "
-        "AND n LIKE 'a%' AND p = :email"
-    )
-    assert postgresql.sqlite_path("sqlite:////var/lib/platform.sqlite3") == (
-        "/var/lib/platform.sqlite3"
-    )
-    assert postgresql.sqlite_path("sqlite:///var/platform.sqlite3") == "var/platform.sqlite3"
 
 
 # --- Find and export -------------------------------------------------------------------------
@@ -257,13 +233,12 @@ def test_an_unreachable_database_is_a_transient_error(register):
         run(register, names.SYS_EVENTS, Operation.FIND)
 
 
-def test_a_missing_sqlite_file_is_a_permanent_error(register, tmp_path):
+def test_a_connection_string_that_is_not_one_is_a_permanent_error(register):
     connector = register.systems[names.SYS_EVENTS].connector
-    connector.dsn = f"sqlite:///{tmp_path / 'missing.sqlite3'}"
+    connector.dsn = "sqlite:///platform.sqlite3"
     connector.save()
-    with pytest.raises(PermanentConnectorError, match="could not open"):
+    with pytest.raises(PermanentConnectorError, match="bad connection string"):
         run(register, names.SYS_EVENTS, Operation.FIND)
-    assert not (tmp_path / "missing.sqlite3").exists()
 
 
 def test_no_statement_for_the_operation_is_a_permanent_error(register):

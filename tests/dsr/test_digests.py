@@ -7,7 +7,6 @@ import re
 import statistics
 import time
 from collections import Counter
-from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
 from zoneinfo import ZoneInfo
@@ -21,13 +20,13 @@ from PIL import Image
 
 from accounts.models import DigestSubscription, validate_time_zone
 from accounts.roles import Role
+from core.models import OutboxEmail, SentNotice
+from core.tasks import send_outbox_email
 from dsr import deadlines
 from dsr.choices import FINAL_STATUSES, CaseStatus, Right
 from dsr.models import CaseTask, DsrCase, ExportJob, RetentionRun
 from dsr.services import digests
 from dsr.tasks import send_digest, sweep_digests
-from privacy.models import OutboxEmail, SentNotice
-from privacy.tasks import send_outbox_email
 from tests.factories import (
     ControllerProfileFactory,
     DigestSubscriptionFactory,
@@ -353,7 +352,13 @@ def figures():
     )
 
 
-def independent(cases: list[DsrCase]) -> dict:
+def independent(
+    cases: list[DsrCase],
+    start=PERIOD_START,
+    end=PERIOD_END,
+    previous_start=PREVIOUS_START,
+    today=TODAY,
+) -> dict:
     """The digest's figures computed in Python, case by case, without its queries."""
 
     def within(moment, start, end):
@@ -365,14 +370,14 @@ def independent(cases: list[DsrCase]) -> dict:
     cells: dict[tuple[str, str], list[int]] = {}
     for case in cases:
         counts = cells.setdefault((case.right, case.status), [0, 0, 0])
-        counts[0] += within(case.received_at, PERIOD_START, PERIOD_END)
-        counts[1] += within(case.closed_at, PERIOD_START, PERIOD_END)
+        counts[0] += within(case.received_at, start, end)
+        counts[1] += within(case.closed_at, start, end)
         counts[2] += case.status not in FINAL_STATUSES
     open_cases = [c for c in cases if c.status not in FINAL_STATUSES]
     # Overdue in the queue's order (target date), due soon by legal due date.
-    overdue = sorted((c for c in open_cases if due(c) < TODAY), key=lambda c: (c.target_date, c.pk))
+    overdue = sorted((c for c in open_cases if due(c) < today), key=lambda c: (c.target_date, c.pk))
     soon = sorted(
-        (c for c in open_cases if TODAY <= due(c) <= TODAY + timedelta(days=7)),
+        (c for c in open_cases if today <= due(c) <= today + timedelta(days=7)),
         key=lambda c: (due(c), c.target_date, c.pk),
     )
 
@@ -382,7 +387,7 @@ def independent(cases: list[DsrCase]) -> dict:
         days = [(c.closed_at - c.received_at).total_seconds() / 86400 for c in closed]
         return len(closed), len(on_time), (statistics.median(days) if days else None)
 
-    weeks = [PERIOD_END - timedelta(weeks=8 - i) for i in range(9)]
+    weeks = [end - timedelta(weeks=8 - i) for i in range(9)]
     trend = [
         (
             sum(within(c.received_at, a, b) for c in cases),
@@ -394,8 +399,8 @@ def independent(cases: list[DsrCase]) -> dict:
         "cells": {key: tuple(counts) for key, counts in cells.items() if any(counts)},
         "overdue": (len(overdue), [c.reference for c in overdue[:20]]),
         "soon": (len(soon), [c.reference for c in soon[:20]]),
-        "current": closing(PERIOD_START, PERIOD_END),
-        "previous": closing(PREVIOUS_START, PERIOD_START),
+        "current": closing(start, end),
+        "previous": closing(previous_start, start),
         "trend": trend,
     }
 
@@ -463,44 +468,46 @@ def test_the_first_cases_due_soon_are_exact_when_more_are_due_than_listed(time_m
     assert [(week.new, week.closed) for week in result.trend] == expected["trend"]
 
 
-def test_the_figures_on_sqlite_agree_with_postgresql(time_machine, monkeypatch):
-    """PostgreSQL answers in one statement; elsewhere (SQLite in `make run`) the ORM's grouped
-    queries and a median in Python give the same figures."""
-    time_machine.move_to(NOW, tick=False)
-    build_cases(400, seed=3)
-    surroundings()
-    periods = [
-        (PERIOD_START, PERIOD_END, PREVIOUS_START, TODAY),
+@pytest.mark.parametrize(
+    ("start", "end", "previous_start", "today"),
+    [
+        # One day, with the day before as the period to compare with.
         (PERIOD_END - timedelta(days=1), PERIOD_END, PERIOD_END - timedelta(days=2), TODAY),
+        # A month that ended a week before the day the digest is read.
         (
             datetime(2026, 2, 1, tzinfo=STOCKHOLM),
             datetime(2026, 3, 1, tzinfo=STOCKHOLM),
             datetime(2026, 1, 1, tzinfo=STOCKHOLM),
             date(2026, 3, 2),
         ),
+    ],
+)
+def test_the_figures_of_other_periods_match_counts_computed_from_the_cases(
+    time_machine, start, end, previous_start, today
+):
+    time_machine.move_to(NOW, tick=False)
+    build_cases(400, seed=3)
+    expected = independent(list(DsrCase.objects.all()), start, end, previous_start, today)
+    result = digests.digest_figures(
+        start=start, end=end, previous_start=previous_start, today=today
+    )
+    assert {
+        key: (counts.new, counts.closed, counts.open) for key, counts in result.cells.items()
+    } == expected["cells"]
+    assert (result.overdue.total, [c.reference for c in result.overdue.items]) == expected[
+        "overdue"
     ]
-
-    def all_figures():
-        return [
-            digests.digest_figures(start=start, end=end, previous_start=previous, today=today)
-            for start, end, previous, today in periods
-        ]
-
-    def without_medians(figures):
-        return replace(
-            figures,
-            current=replace(figures.current, median_days=None),
-            previous=replace(figures.previous, median_days=None),
-        )
-
-    in_postgresql = all_figures()
-    monkeypatch.setattr(digests, "_on_postgresql", lambda: False)
-    in_python = all_figures()
-    assert in_python[0].current.median_days is not None
-    for sql, python in zip(in_postgresql, in_python, strict=True):
-        assert python.current.median_days == pytest.approx(sql.current.median_days)
-        assert python.previous.median_days == pytest.approx(sql.previous.median_days)
-        assert without_medians(python) == without_medians(sql)
+    assert (result.due_soon.total, [c.reference for c in result.due_soon.items]) == expected["soon"]
+    for stats, (closed, on_time, median) in (
+        (result.current, expected["current"]),
+        (result.previous, expected["previous"]),
+    ):
+        assert (stats.closed, stats.on_time) == (closed, on_time)
+        if median is None:
+            assert stats.median_days is None
+        else:
+            assert stats.median_days == pytest.approx(median, abs=1e-6)
+    assert [(week.new, week.closed) for week in result.trend] == expected["trend"]
 
 
 def test_no_retention_sweep_is_said_in_words(time_machine):
@@ -577,7 +584,7 @@ def test_inline_parts_and_ordinary_attachments_travel_together(smtp_sink, media_
     from django.core.files.base import ContentFile
     from django.core.files.storage import default_storage
 
-    from privacy.services import outbox_enqueue
+    from core.services import outbox_enqueue
 
     png = default_storage.save("digests/test.png", ContentFile(b"\x89PNG\r\n\x1a\nfake"))
     pdf = default_storage.save("letters/test.pdf", ContentFile(b"%PDF-1.7 fake"))

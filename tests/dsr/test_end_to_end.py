@@ -3,8 +3,9 @@
 On PostgreSQL with a real Celery worker: the demo platform database is a scratch PostgreSQL
 database, an erasure for one of its customers' administrators runs in every system, the
 invoices stay (restricted, Bokföringslagen), recipients are told (Art. 19) and the completion
-letter says what was kept, why and until when. On SQLite, as `make run` has it: the demo seeds
-twice without change, and an access request exports the person's rows from the SQLite file.
+letter says what was kept, why and until when. As `make run` has it: the demo seeds twice
+without change into its own platform database next to the portal's, and an access request
+exports the person's rows from there.
 """
 
 import io
@@ -16,11 +17,12 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from accounts.models import User
+from core.db import database_drop
+from demo import names
 from dsr.choices import CaseStatus, LetterKind, TaskKind, TaskStatus
-from dsr.models import CaseTask, Letter, RetainedData
+from dsr.models import CaseTask, Letter, RetainedData, SystemConnector
 from dsr.services import cases, fulfilment
 from dsr.services.cases import ReceiptInput, RequestedRight
-from privacy import demo as names
 from privacy.selectors import subject_by_email
 from processors.models import Processor
 from tests.dsr.conftest import AWS_CONTACT, platform_count, platform_rows
@@ -40,16 +42,23 @@ pytestmark = pytest.mark.usefixtures("media_in_tmp")
 
 @pytest.fixture
 def demo(settings, tmp_path):
-    """Seed the demo as `make run` does; the platform database is whatever the test sets."""
+    """Seed the demo as `make run` does, into `platform` or (None) the default platform
+    database next to the portal's, which is dropped before and after the test."""
+    from django.db import connections
 
-    def seed() -> str:
+    settings_dict = connections["default"].settings_dict
+    default_platform = f"{settings_dict['NAME']}_demo_platform"
+    database_drop(settings_dict, default_platform)
+
+    def seed(platform: str | None = None) -> str:
         settings.DEBUG = True
         settings.VAR_DIR = tmp_path
         out = io.StringIO()
-        call_command("seed_demo", stdout=out)
+        call_command("seed_demo", stdout=out, platform_database=platform)
         return out.getvalue()
 
-    return seed
+    yield seed
+    database_drop(settings_dict, default_platform)
 
 
 def _receive(email: str, right: str, officer):
@@ -74,9 +83,8 @@ def test_an_erasure_in_the_demo_platform_on_postgresql(
     demo, settings, platform_postgresql, celery_worker, smtp_sink
 ):
     url = platform_postgresql
-    settings.DEMO_PLATFORM_DATABASE_URL = url
-    output = demo()
-    assert "Demo platform database (PostgreSQL)" in output
+    output = demo(url)
+    assert "Demo platform database: " in output
     # The demo's own requests run first (its erasure removes another person's rows).
     demo_tasks = CaseTask.objects.exclude(connector_kind="manual")
     assert _wait_until(
@@ -179,20 +187,24 @@ def test_an_erasure_in_the_demo_platform_on_postgresql(
 
 
 @pytest.mark.django_db
-def test_the_demo_on_sqlite_seeds_once_and_answers_an_access_request(
-    demo, settings, queued, django_capture_on_commit_callbacks, tmp_path
+def test_the_demo_seeds_its_platform_database_once_and_answers_an_access_request(
+    demo, queued, django_capture_on_commit_callbacks
 ):
-    settings.DEMO_PLATFORM_DATABASE_URL = ""
+    from django.db import connections
+
+    from core.db import database_url
+
     first = demo()
     second = demo()
-    assert (tmp_path / "demo-platform.sqlite3").is_file()
-    assert "Demo platform database (SQLite)" in first and "connectors: 4 (4 new)" in first
-    assert "connectors: 4 (0 new)" in second
+    assert "Connectors: 4 (4 new)" in first
+    assert "Connectors: 4 (0 new)" in second
     assert (
-        first.split("Demo platform database")[1].split(";")[0]
-        == (second.split("Demo platform database")[1].split(";")[0])
+        first.split("Demo platform database: ")[1].splitlines()[0]
+        == (second.split("Demo platform database: ")[1].splitlines()[0])
     )
-    url = f"sqlite:///{tmp_path / 'demo-platform.sqlite3'}"
+    settings_dict = connections["default"].settings_dict
+    url = database_url(settings_dict, f"{settings_dict['NAME']}_demo_platform")
+    assert SystemConnector.objects.get(system__name=names.SYS_EVENTS).dsn == url
     email = platform_rows(url, "SELECT lower(email) AS email FROM users ORDER BY id LIMIT 1")[0][
         "email"
     ]

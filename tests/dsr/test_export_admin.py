@@ -12,11 +12,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 import dsr
+from core.choices import AccessAction
+from core.models import AccessLogEntry
 from dsr.choices import CaseStatus, EventKind, ExportFileKind, ExportStatus
 from dsr.models import ExportFile, ExportJob
 from dsr.services import exports as export_services
-from privacy.choices import AccessAction
-from privacy.models import AccessLogEntry
 from tests.factories import ControllerProfileFactory, DsrCaseFactory, UserFactory
 from tests.helpers import queries_of_get
 from tests.privacy.test_admin import messages_of

@@ -18,14 +18,14 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given
 from hypothesis import strategies as st
 
+from core.choices import AccessAction
+from core.models import AccessLogEntry, OutboxEmail
+from core.tasks import send_outbox_email
 from dsr.choices import ExportFileKind, ExportStatus
 from dsr.models import DownloadCode, ExportFile, ExportJob
 from dsr.services import cases as services
 from dsr.services.cases import ReceiptInput, RequestedRight
 from dsr.services.exports import export_store_file, exports_expire_due
-from privacy.choices import AccessAction
-from privacy.models import AccessLogEntry, OutboxEmail
-from privacy.tasks import send_outbox_email
 from tests.factories import ControllerProfileFactory
 
 pytestmark = pytest.mark.django_db

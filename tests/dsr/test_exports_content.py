@@ -24,6 +24,8 @@ from types import SimpleNamespace
 import pytest
 from django.utils import timezone, translation
 
+from core.access_log import access_log_record
+from core.choices import AccessAction
 from dsr import exports
 from dsr.choices import ExportFileKind, ExportStatus, Operation, TaskKind, TaskStatus
 from dsr.exports import package as package_module
@@ -32,8 +34,7 @@ from dsr.exports.report import pdf_page_count, rows_to_show
 from dsr.models import CaseTask, ExportJob
 from dsr.services import exports as export_services
 from dsr.services import fulfilment
-from privacy.access_log import access_log_record
-from privacy.choices import AccessAction, SubjectCategory, SubjectSource
+from privacy.choices import SubjectCategory, SubjectSource
 from processors.choices import ProcessorRole
 from tests.factories import (
     AccountingRetentionRuleFactory,

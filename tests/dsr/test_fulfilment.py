@@ -10,15 +10,15 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from django.utils import timezone
 
+from core.errors import ApplicationError
+from core.models import OutboxEmail
+from demo import names
 from dsr.choices import CaseStatus, EventKind, LetterKind, TaskKind, TaskStatus
 from dsr.connectors import webhook
 from dsr.models import CaseTask, Letter, RetainedData
 from dsr.services import cases, fulfilment
 from dsr.services.cases import ReceiptInput, RequestedRight
 from dsr.tasks import run_case_task, sweep_pending_case_tasks
-from privacy import demo as names
-from privacy.errors import ApplicationError
-from privacy.models import OutboxEmail
 from tests.dsr.conftest import ANNA, ANNA_PRIVATE, AWS_CONTACT, platform_count
 from tests.dsr.factories import WEBHOOK_SECRET, ManualConnectorFactory, WebhookConnectorFactory
 from tests.factories import DsrCaseFactory, SystemFactory

@@ -11,6 +11,9 @@ from django.urls import reverse
 from django.utils import translation
 
 import dsr.admin_letters  # noqa: F401  registers the admin until dsr.admin imports it
+from core.choices import OutboxStatus
+from core.errors import ApplicationError
+from core.models import OutboxEmail
 from dsr import letters
 from dsr.choices import LetterKind
 from dsr.letter_pdf import body_blocks, render_letter_pdf
@@ -18,9 +21,7 @@ from dsr.models import Letter, LetterTemplate
 from dsr.services import cases as services
 from dsr.services.cases import ReceiptInput, RequestedRight
 from dsr.services.letters import letter_send, letter_template_save
-from privacy.choices import Language, OutboxStatus
-from privacy.errors import ApplicationError
-from privacy.models import OutboxEmail
+from privacy.choices import Language
 from tests.factories import ControllerProfileFactory, DsrCaseFactory, UserFactory
 from tests.helpers import queries_of_get
 from tests.privacy.test_admin import admin_url, changeform_data, form_errors, messages_of

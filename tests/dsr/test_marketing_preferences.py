@@ -2,8 +2,9 @@
 
 import pytest
 
+from core.models import OutboxEmail
 from privacy import selectors, services
-from privacy.models import ConsentRecord, OutboxEmail
+from privacy.models import ConsentRecord
 from tests.factories import ControllerProfileFactory, DataSubjectFactory
 
 pytestmark = pytest.mark.django_db
@@ -23,7 +24,7 @@ def paths(subject):
 
 
 def test_marketing_email_carries_one_click_unsubscribe_headers(subscriber, smtp_sink):
-    from privacy.tasks import send_outbox_email
+    from core.tasks import send_outbox_email
 
     email = services.marketing_email_enqueue(
         subject=subscriber, subject_line="News", body_text="Our new release."

@@ -5,11 +5,11 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 
+from core.models import OutboxEmail
 from dsr.models import CaseEvent, DsrCase, Letter
 from dsr.services import cases as services
 from dsr.services.cases import ReceiptInput, RequestedRight
 from dsr.tasks import prune_closed_cases
-from privacy.models import OutboxEmail
 from tests.factories import ControllerProfileFactory, DataSubjectFactory
 
 pytestmark = pytest.mark.django_db

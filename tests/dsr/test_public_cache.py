@@ -8,7 +8,8 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
-from privacy import public_cache, services
+from core import public_cache
+from privacy import services
 from privacy.models import ControllerProfile
 from tests.factories import (
     ControllerProfileFactory,
@@ -212,7 +213,7 @@ def test_the_redis_backend_reuses_one_client(settings):
     url = settings.CELERY_BROKER_URL  # the test Redis
     settings.CACHES = {
         **settings.CACHES,
-        "redis": {"BACKEND": "privacy.cache.PooledRedisCache", "LOCATION": url},
+        "redis": {"BACKEND": "core.cache.PooledRedisCache", "LOCATION": url},
     }
     redis_cache = caches["redis"]
     redis_cache.set("public-cache-test", ("v", "page"), 30)

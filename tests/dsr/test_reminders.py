@@ -6,9 +6,9 @@ from datetime import date, timedelta
 import pytest
 
 from accounts.roles import Role
+from core.models import OutboxEmail, SentNotice
 from dsr.services import reminders
 from dsr.tasks import send_case_reminders, sweep_case_reminders
-from privacy.models import OutboxEmail, SentNotice
 from tests.factories import ControllerProfileFactory, DsrCaseFactory, SubmissionFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

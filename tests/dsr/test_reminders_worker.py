@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from accounts.roles import Role
 from config.celery import app
+from core.models import OutboxEmail, SentNotice
 from dsr.tasks import send_case_reminders, sweep_case_reminders
-from privacy.models import OutboxEmail, SentNotice
 from tests.factories import ControllerProfileFactory, DsrCaseFactory, SubmissionFactory, UserFactory
 from tests.processes import project_env, start_celery_worker, stop
 

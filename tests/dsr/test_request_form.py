@@ -8,11 +8,11 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from core.models import OutboxEmail
 from dsr.choices import CaseStatus
 from dsr.models import DsrCase, Submission
 from dsr.services import cases as case_services
 from dsr.tasks import sweep_unregistered_submissions
-from privacy.models import OutboxEmail
 from tests.factories import ControllerProfileFactory, DataSubjectFactory
 
 pytestmark = pytest.mark.django_db

@@ -7,9 +7,9 @@ import psycopg
 import pytest
 from django.utils import timezone
 
+from core.errors import ApplicationError
 from dsr.services import retention
 from dsr.tasks import sweep_retention
-from privacy.errors import ApplicationError
 from privacy.models import RetentionRule
 from tests.dsr.conftest import platform_count
 

@@ -2,11 +2,11 @@
 
 import pytest
 
+from core.models import OutboxEmail
 from dsr.choices import CaseStatus
 from dsr.models import DsrCase
 from dsr.services import cases as services
 from dsr.services.cases import ReceiptInput, RequestedRight
-from privacy.models import OutboxEmail
 from tests.factories import ControllerProfileFactory
 
 pytestmark = pytest.mark.django_db

@@ -10,13 +10,13 @@ from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
+from core import crypto, public_cache
 from dsr import selectors
 from dsr.choices import ExportStatus
 from dsr.models import ExportJob
 from dsr.services import cases as services
 from dsr.services.cases import ReceiptInput, RequestedRight
 from dsr.services.exports import exports_expire_due
-from privacy import crypto, public_cache
 from tests.factories import ControllerProfileFactory
 
 pytestmark = pytest.mark.django_db
@@ -216,24 +216,3 @@ def test_the_content_is_kept_no_longer_than_its_timeout(client, anna, monkeypatc
     time_machine.shift(timedelta(seconds=public_cache.CONTENT_TIMEOUT + 1))
     page(client, anna)
     assert len(rendered) == 2
-
-
-def test_without_postgresql_the_page_reads_the_same(client, anna, monkeypatch):
-    """On SQLite (`make run`) the rows come from four ORM queries instead of the statement:
-    the same page, letters, the requester's message and an export included."""
-    case = first_case(anna)
-    services.case_record_message(case=case, message="My old address was Storgatan 1.")
-    services.case_start(case=case, actor=None)
-    services.case_complete(case=case, actor=None, outcome="Your data is ready to download.")
-    now = timezone.now()
-    ExportJob.objects.create(
-        case=case, status=ExportStatus.READY, finished_at=now, expires_at=now + timedelta(days=7)
-    )
-    statement = TOKEN.sub("", page(client, anna))
-    cache.clear()
-    public_cache.forget()
-    monkeypatch.setattr(selectors, "_status_page_rows", selectors._status_page_rows_portable)
-    portable = TOKEN.sub("", page(client, anna))
-    assert portable == statement
-    for text in ("My old address was Storgatan 1.", "Your data is ready", "DSR-2026-000002"):
-        assert text in portable

@@ -8,11 +8,11 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from core.models import OutboxEmail
 from dsr.choices import CaseStatus, EventKind
 from dsr.models import ReferenceCounter
 from dsr.services import cases as services
 from dsr.services.cases import ReceiptInput, RequestedRight
-from privacy.models import OutboxEmail
 from tests.factories import ControllerProfileFactory, DataSubjectFactory
 
 pytestmark = pytest.mark.django_db

@@ -4,10 +4,10 @@ from datetime import timedelta
 
 import pytest
 
+from core.models import OutboxEmail
 from dsr.choices import CaseStatus
 from dsr.models import DsrCase
 from dsr.services.cases import ReceiptInput, RequestedRight, submission_receive
-from privacy.models import OutboxEmail
 from tests.factories import ControllerProfileFactory
 
 pytestmark = pytest.mark.django_db

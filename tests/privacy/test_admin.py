@@ -12,8 +12,8 @@ from django.urls import reverse
 
 from accounts.admin import UserAdmin
 from accounts.models import User
+from core.admin_tools import EstimatedCountPaginator
 from privacy import admin as privacy_admin
-from privacy.admin_tools import EstimatedCountPaginator
 from privacy.choices import ConsentAction, ConsentMethod, SubjectCategory
 from privacy.models import (
     ConsentRecord,

@@ -4,8 +4,9 @@ from datetime import date
 
 import pytest
 
+from core.models import OutboxEmail, SentNotice
 from privacy import services
-from privacy.models import OutboxEmail, PolicyNotice, SentNotice
+from privacy.models import PolicyNotice
 from privacy.tasks import send_policy_notices
 from tests.factories import ControllerProfileFactory, DataSubjectFactory, PolicyVersionFactory
 

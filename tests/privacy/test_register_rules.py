@@ -6,8 +6,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 
+from core.errors import ApplicationError
 from privacy import selectors, services
-from privacy.errors import ApplicationError
 from privacy.models import ConsentRecord, PolicyVersion, SubjectEmail
 from tests.factories import (
     DataSubjectFactory,

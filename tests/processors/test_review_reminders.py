@@ -3,7 +3,7 @@ from datetime import date
 import pytest
 
 from accounts.roles import Role
-from privacy.models import OutboxEmail, SentNotice
+from core.models import OutboxEmail, SentNotice
 from processors import reminders, services
 from processors.tasks import send_review_reminders
 from tests.factories import (

@@ -13,10 +13,10 @@ from django.contrib.auth.models import Permission
 from django.core.management import CommandError, call_command
 from django.urls import NoReverseMatch, reverse
 
+from core.errors import ApplicationError
+from core.pdf import ForbiddenResourceError, StaticFilesFetcher, render_pdf
 from privacy.choices import SubjectCategory
-from privacy.errors import ApplicationError
 from privacy.models import Organisation
-from privacy.pdf import ForbiddenResourceError, StaticFilesFetcher, render_pdf
 from processors import ropa
 from processors.choices import Derogation, ProcessorRole, TransferMechanism
 from processors.documents import render_ropa_csv, render_ropa_pdf
@@ -417,9 +417,9 @@ def test_pdf_fetches_only_the_projects_static_files(register, monkeypatch, setti
     render_ropa_pdf(ropa.ropa_controller_record())
 
     assert sorted(fetched) == [
-        "https://portal.example/static/privacy/fonts/DejaVuSans-Bold.ttf",
-        "https://portal.example/static/privacy/fonts/DejaVuSans-Oblique.ttf",
-        "https://portal.example/static/privacy/fonts/DejaVuSans.ttf",
+        "https://portal.example/static/core/fonts/DejaVuSans-Bold.ttf",
+        "https://portal.example/static/core/fonts/DejaVuSans-Oblique.ttf",
+        "https://portal.example/static/core/fonts/DejaVuSans.ttf",
     ]
 
 
@@ -486,7 +486,7 @@ def test_renderer_never_reaches_the_network(pdf_template, listener, reference):
         '<img src="file:///etc/passwd" alt="">',
         '<img src="/static/../../../../etc/passwd" alt="">',
         '<img src="/static/privacy/%2e%2e/%2e%2e/%2e%2e/config/settings/base.py" alt="">',
-        '<img src="/static/privacy/fonts/not-there.png" alt="">',
+        '<img src="/static/core/fonts/not-there.png" alt="">',
         '<img src="/media/agreements/contract.pdf" alt="">',
         '<img src="data:image/png;base64,iVBORw0KGgo=" alt="">',
     ],
@@ -528,11 +528,11 @@ def test_renderer_finds_fonts_under_their_hashed_names_in_production(
 def test_renderer_serves_static_files_by_path(settings):
     fetcher = StaticFilesFetcher("https://portal.example/")
 
-    response = fetcher.fetch("https://portal.example/static/privacy/fonts/DejaVuSans.ttf")
+    response = fetcher.fetch("https://portal.example/static/core/fonts/DejaVuSans.ttf")
 
     assert response.read()[:4] == b"\x00\x01\x00\x00"  # a TrueType font
     with pytest.raises(ForbiddenResourceError):
-        fetcher.fetch("https://elsewhere.example/static/privacy/fonts/DejaVuSans.ttf")
+        fetcher.fetch("https://elsewhere.example/static/core/fonts/DejaVuSans.ttf")
 
 
 # --- The controller's record as CSV ---------------------------------------------------------

@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from privacy.errors import ApplicationError
+from core.errors import ApplicationError
 from processors import services
 from processors.models import Processor
 from tests.factories import (

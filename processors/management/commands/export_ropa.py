@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import translation
 
-from privacy.errors import ApplicationError
+from core.errors import ApplicationError
 from privacy.models import Organisation
 from processors.documents import render_ropa_csv, render_ropa_pdf
 from processors.ropa import View, ropa_record
