@@ -142,8 +142,8 @@ def seed(sizes) -> dict[int, str]:
     from demo import recipients, register
     from dsr import deadlines
     from dsr.choices import Operation, TaskKind, TaskStatus
+    from dsr.files import result_file_store
     from dsr.models import CaseTask, DsrCase, Submission
-    from dsr.services.fulfilment import _store_result_file
     from privacy.models import DataSubject, Organisation, SubjectEmail, System
 
     call_command("migrate", verbosity=0)
@@ -185,7 +185,7 @@ def seed(sizes) -> dict[int, str]:
                 completed_at=now,
             )
             data = json.dumps(export, ensure_ascii=False, indent=1, default=str).encode()
-            _store_result_file(task, "export.json", data)
+            result_file_store(task, "export.json", data)
             task.save()
         for entry in range(ACCESS_LOG_ENTRIES):
             access_log_record(

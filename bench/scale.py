@@ -215,12 +215,12 @@ def _single_queries(today) -> tuple[callable, callable]:
     from django.db import connection
 
     from dsr.choices import FINAL_STATUSES
-    from dsr.services import digests, reminders
+    from dsr.selectors import reminders as reminder_selectors
 
     final = sorted(FINAL_STATUSES)
     leads = sorted({*settings.DSR_REMINDER_LEAD_DAYS, 0})
     urgent = " ".join(
-        f"WHEN c.target_date <= %s THEN '{reminders.lead_kind(lead)}'" for lead in leads
+        f"WHEN c.target_date <= %s THEN '{reminder_selectors.lead_kind(lead)}'" for lead in leads
     )
     unclaimed = (
         "NOT EXISTS (SELECT 1 FROM core_sentnotice n WHERE n.key = 'case:' || c.id || ':' || {})"
@@ -229,9 +229,9 @@ def _single_queries(today) -> tuple[callable, callable]:
         "SELECT c.id FROM dsr_dsrcase c WHERE NOT (c.status = ANY(%s)) AND ("  # noqa: S608
         f"(c.target_date <= %s AND {unclaimed.format(f'CASE {urgent} END')}) "
         "OR ((c.extended_due_date < %s OR (c.extended_due_date IS NULL AND c.due_date < %s)) "
-        f"AND {unclaimed.format(repr(reminders.ESCALATION))}) "
+        f"AND {unclaimed.format(repr(reminder_selectors.ESCALATION))}) "
         "OR (c.extended_due_date IS NULL AND c.due_date BETWEEN %s AND %s "
-        f"AND {unclaimed.format(repr(reminders.EXTENSION_WINDOW))})) ORDER BY c.id"
+        f"AND {unclaimed.format(repr(reminder_selectors.EXTENSION_WINDOW))})) ORDER BY c.id"
     )
     due_params = [
         final,
@@ -247,7 +247,7 @@ def _single_queries(today) -> tuple[callable, callable]:
         "FROM dsr_dsrcase WHERE NOT (status = ANY(%s)) "
         "AND COALESCE(extended_due_date, due_date) <= %s ORDER BY id"
     )
-    listed_params = [final, today + timedelta(days=digests.DUE_SOON_DAYS)]
+    listed_params = [final, today + timedelta(days=settings.DSR_DUE_SOON_DAYS)]
 
     def query(sql, params):
         def run():
@@ -270,8 +270,10 @@ def measure(repeat: int) -> dict:
     from django.urls import reverse
     from django.utils import timezone
 
-    from dsr import tasks
-    from dsr.services import digests, reminders
+    from dsr import deadlines, tasks
+    from dsr.selectors import digests as digest_selectors
+    from dsr.selectors import reminders as reminder_selectors
+    from dsr.services import reminders
     from privacy.models import DataSubject, SubjectEmail
     from privacy.selectors import subjects_matching
 
@@ -317,11 +319,11 @@ def measure(repeat: int) -> dict:
             "plan": plan,
         }
     # The reminder sweep's select-and-claim step, rolled back so every run does the same work.
-    today = reminders.today_local()
+    today = deadlines.today()
 
     def select_and_claim():
         with transaction.atomic():
-            ids = reminders.cases_needing_reminders(today)
+            ids = reminder_selectors.cases_needing_reminders(today)
             for start in range(0, len(ids), reminders.CHUNK):
                 chunk = ids[start : start + reminders.CHUNK]
                 reminders.reminders_claim(case_ids=chunk, today=today)
@@ -334,7 +336,7 @@ def measure(repeat: int) -> dict:
 
     due_query, listed_query = _single_queries(today)
     due = due_query()
-    if due != reminders.cases_needing_reminders(today):
+    if due != reminder_selectors.cases_needing_reminders(today):
         raise RuntimeError("the baseline query and the sweep disagree on the due cases")
     figures["due cases"] = len(due)
     claim_ms, due_ms = _timed_against(select_and_claim, due_query, 2 * repeat + 1)
@@ -346,7 +348,7 @@ def measure(repeat: int) -> dict:
     start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
 
     def digest():
-        return digests.digest_figures(
+        return digest_selectors.digest_figures(
             start=start - timedelta(days=7),
             end=start,
             previous_start=start - timedelta(days=14),

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from operator import attrgetter
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import SEARCH_VAR
 from django.core.exceptions import EmptyResultSet, ValidationError
@@ -29,9 +30,6 @@ AUDIT_FIELDSET = (_("Record"), {"fields": AUDIT_FIELDS, "classes": ("collapse",)
 
 # Addresses typed without a scheme are read as https (Django 6's default; silences 5.x's warning).
 URL_FIELDS_HTTPS = {models.URLField: {"assume_scheme": "https"}}
-
-# "Due soon" in the review filters: the same window as the review selectors' default.
-REVIEW_WINDOW_DAYS = 30
 
 
 # --- Counting -------------------------------------------------------------------------------
@@ -154,7 +152,11 @@ class ReviewDueFilter(admin.SimpleListFilter):
     title = _("review due")
     parameter_name = "review_due"
     field_name = "next_review_on"
-    window_days = REVIEW_WINDOW_DAYS
+
+    @property
+    def window_days(self) -> int:
+        # The same window as the review reminders and the digests.
+        return settings.REVIEW_REMINDER_DAYS
 
     def lookups(self, request, model_admin):
         return (
@@ -217,6 +219,78 @@ def adopt(instance, saved) -> None:
         setattr(instance, field.attname, getattr(saved, field.attname))
     instance._state.adding = False
     instance._state.db = saved._state.db
+
+
+# --- Admins the apps above extend ---------------------------------------------------------
+
+
+@dataclass
+class AdminExtension:
+    inlines: tuple = ()
+    list_display: tuple = ()
+    list_filter: tuple = ()
+    readonly_fields: tuple = ()
+    fieldsets: tuple = ()
+    actions: tuple = ()
+    prefetch_related: tuple = ()
+
+
+class ExtensibleAdmin(admin.ModelAdmin):
+    """An admin that the apps above its app add to (inlines, columns, fields, filters,
+    actions) with `extend()`, without replacing it: the class itself names none of them, and
+    nobody unregisters and registers it again. An extension applies where the admin is
+    registered on the project's site (`admin.site`), not on a site of one's own.
+    """
+
+    _extensions: dict[tuple[type, str], AdminExtension] = {}
+
+    @classmethod
+    def extend(cls, *, site_name: str = "admin", **parts) -> None:
+        """Add `parts` (AdminExtension's fields) to this admin on the site `site_name`; call
+        it once, from the extending app's admin module."""
+        known = ExtensibleAdmin._extensions.get((cls, site_name), AdminExtension())
+        ExtensibleAdmin._extensions[(cls, site_name)] = AdminExtension(
+            **{
+                name: (*getattr(known, name), *parts.get(name, ()))
+                for name in AdminExtension.__dataclass_fields__
+            }
+        )
+
+    @property
+    def extension(self) -> AdminExtension:
+        return ExtensibleAdmin._extensions.get((type(self), self.admin_site.name), AdminExtension())
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        prefetch = self.extension.prefetch_related
+        return queryset.prefetch_related(*prefetch) if prefetch else queryset
+
+    def get_inlines(self, request, obj):
+        return (*super().get_inlines(request, obj), *self.extension.inlines)
+
+    def get_list_display(self, request):
+        return (*super().get_list_display(request), *self.extension.list_display)
+
+    def get_list_filter(self, request):
+        return (*super().get_list_filter(request), *self.extension.list_filter)
+
+    def get_readonly_fields(self, request, obj=None):
+        return (*super().get_readonly_fields(request, obj), *self.extension.readonly_fields)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = list(super().get_fieldsets(request, obj))
+        extra = self.extension.fieldsets
+        if not extra:
+            return fieldsets
+        # Before the last fieldset: the record's own (created, updated) stays at the end.
+        return [*fieldsets[:-1], *extra, *fieldsets[-1:]]
+
+    def _get_base_actions(self):
+        # Django's list of this admin's actions before permissions filter it (what
+        # get_actions and the system checks read): the extension's are added to it.
+        actions = super()._get_base_actions()
+        extra = (self.get_action(action) for action in self.extension.actions)
+        return [*actions, *(action for action in extra if action)]
 
 
 # --- Read-only lists ------------------------------------------------------------------------

@@ -13,8 +13,8 @@ from accounts.models import User
 from demo.staff import DEMO_USERNAME
 from dsr.choices import Channel
 from dsr.models import DsrCase
-from dsr.services import cases as services
-from dsr.services.cases import ReceiptInput, RequestedRight
+from dsr.services import intake, transitions
+from dsr.services.intake import ReceiptInput, RequestedRight
 from privacy.models import DataSubject
 
 
@@ -29,7 +29,7 @@ def _receive(subject, rights, *, days_ago, channel=Channel.EMAIL, hours_ago=0, *
         received_at=timezone.now() - timedelta(days=days_ago, hours=hours_ago),
         **fields,
     )
-    return list(services.submission_receive(data=data).cases.order_by("pk"))
+    return list(intake.submission_receive(data=data).cases.order_by("pk"))
 
 
 def seed(stdout) -> None:
@@ -52,16 +52,16 @@ def seed(stdout) -> None:
 
     # In progress: tasks are opened in the systems and run by the worker.
     [access] = _receive(people[2], [("access", {})], days_ago=5)
-    services.case_start(case=access, actor=officer)
-    services.cases_assign(cases=[access], assignee=officer, actor=officer)
+    transitions.case_start(case=access, actor=officer)
+    transitions.cases_assign(cases=[access], assignee=officer, actor=officer)
 
     [erasure] = _receive(
         people[3], [("erasure", {"details": "Please delete my account."})], days_ago=27
     )
-    services.case_start(case=erasure, actor=officer)
+    transitions.case_start(case=erasure, actor=officer)
 
     [overdue] = _receive(people[4], [("portability", {})], days_ago=45)
-    services.case_start(case=overdue, actor=officer)
+    transitions.case_start(case=overdue, actor=officer)
 
     # A posted letter holding two rights, verified by ID and then extended.
     letter_cases = _receive(
@@ -77,14 +77,14 @@ def seed(stdout) -> None:
         message="Scanned letter asking for a copy of all data and to correct the name.",
     )
     for case in letter_cases:  # no email: staff matched the letter to the person by name
-        services.case_match_subject(case=case, subject=people[5], actor=officer)
-    services.case_verify_identity(
+        transitions.case_match_subject(case=case, subject=people[5], actor=officer)
+    transitions.case_verify_identity(
         case=letter_cases[0],
         method="id_document",
         evidence="Copy of passport enclosed with the letter; name and address match.",
         actor=officer,
     )
-    services.case_extend(
+    transitions.case_extend(
         case=letter_cases[0],
         actor=officer,
         reason="Your data is held in several systems and the letter covers two requests.",
@@ -98,8 +98,8 @@ def seed(stdout) -> None:
         channel=Channel.PHONE,
         message="Caller objects to usage analytics.",
     )
-    services.case_start(case=objection, actor=officer, note="Called from the number on file.")
-    services.case_ask_requester(
+    transitions.case_start(case=objection, actor=officer, note="Called from the number on file.")
+    transitions.case_ask_requester(
         case=objection,
         actor=officer,
         question="Which use of your data do you object to: usage analytics, or newsletters?",
@@ -108,15 +108,15 @@ def seed(stdout) -> None:
 
     # Closed ones, for the proof they leave.
     [answered] = _receive(people[7], [("access", {})], days_ago=60)
-    services.case_start(case=answered, actor=officer)
-    services.case_complete(
+    transitions.case_start(case=answered, actor=officer)
+    transitions.case_complete(
         case=answered,
         actor=officer,
         outcome="A copy of your data was sent to you by secure download.",
         open_tasks_reason="Demo data: the export was delivered before the connectors existed.",
     )
     [repeated] = _receive(people[8], [("access", {})], days_ago=35)
-    services.case_refuse(
+    transitions.case_refuse(
         case=repeated,
         actor=officer,
         basis="excessive",
@@ -125,6 +125,6 @@ def seed(stdout) -> None:
         justification="Four identical requests answered in the last 30 days (see linked cases).",
     )
     [withdrawn] = _receive(people[9], [("restriction", {})], days_ago=12)
-    services.case_withdraw(case=withdrawn, note="The requester wrote that the matter is solved.")
+    transitions.case_withdraw(case=withdrawn, note="The requester wrote that the matter is solved.")
 
     stdout.write(f"Requests: {DsrCase.objects.count()} ({DsrCase.objects.count()} new).")

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 import holidays
 from django.conf import settings
+from django.utils import timezone
 
 from privacy.retention import add_months
 
@@ -81,6 +82,13 @@ def target_date(received_at: datetime, *, paused_days: int = 0) -> date:
     return min(promised, due_date(received_at, paused_days=paused_days))
 
 
-def extension_notice_deadline(received_at: datetime, *, paused_days: int = 0) -> date:
-    """The last day the subject can be told of an extension and its reasons (Art. 12(3))."""
-    return due_date(received_at, paused_days=paused_days)
+def extension_notice_deadline(first_due_date: date) -> date:
+    """The last day the subject can be told of an extension and its reasons (Art. 12(3):
+    "within one month of receipt"): the first due date itself, pauses included."""
+    return first_due_date
+
+
+def today() -> date:
+    """Today where the controller is (DSR_DEADLINE_TIME_ZONE), the date legal dates compare
+    with: a case due today in Stockholm is not overdue at 00:30 Stockholm time."""
+    return local_received_date(timezone.now())

@@ -395,9 +395,7 @@ class SystemConnector(TimeStampedModel):
     dsn = EncryptedTextField(
         _("connection string"),
         blank=True,
-        help_text=_(
-            "postgresql://user:password@host:5432/database (stored encrypted)."
-        ),
+        help_text=_("postgresql://user:password@host:5432/database (stored encrypted)."),
     )
     # Webhook.
     webhook_url = models.URLField(_("webhook URL"), blank=True)

@@ -18,13 +18,15 @@ from django.views.decorators.http import (
 from core import public_cache, ratelimit
 from core.downloads import attachment_response
 from core.errors import ApplicationError
-from dsr import selectors
+from dsr import files, rules
 from dsr.choices import CaseStatus, Channel, ExportFileKind, ExportStatus, Right
 from dsr.models import DsrCase, ExportJob
 from dsr.public_forms import DownloadCodeForm, MessageForm, RequestForm
-from dsr.services import cases as case_services
+from dsr.selectors import cases as case_selectors
+from dsr.selectors import status_page
 from dsr.services import exports as export_services
-from dsr.services.cases import ReceiptInput, RequestedRight, VerificationLinkError
+from dsr.services import intake, transitions
+from dsr.services.intake import ReceiptInput, RequestedRight, VerificationLinkError
 from privacy import policy_diff
 from privacy import selectors as privacy_selectors
 from privacy import services as privacy_services
@@ -37,7 +39,7 @@ from processors import selectors as processor_selectors
 def verify(request, token: str):
     """GET shows a confirm button (link scanners only GET); POST confirms the request."""
     try:
-        case_services.verification_check(token=token)
+        intake.verification_check(token=token)
     except VerificationLinkError as error:
         if error.reason == "unknown":
             raise Http404 from error
@@ -50,7 +52,7 @@ def verify(request, token: str):
     if request.method == "GET":
         return render(request, "dsr/public/verify_confirm.html", {"token": token})
     try:
-        submission = case_services.verification_confirm(token=token)
+        submission = intake.verification_confirm(token=token)
     except VerificationLinkError as error:  # used or expired between GET and POST
         return render(
             request,
@@ -72,7 +74,7 @@ def verify_resend(request, token: str):
     ):
         return _too_many(request)
     try:
-        sent = case_services.verification_resend(token=token)
+        sent = intake.verification_resend(token=token)
     except VerificationLinkError as error:
         raise Http404 from error
     return render(request, "dsr/public/verify_resent.html", {"sent": sent})
@@ -119,7 +121,7 @@ def request_form(request):
             )
         )
     try:
-        case_services.submission_intake(
+        intake.submission_intake(
             data=ReceiptInput(
                 channel=Channel.SELF_SERVICE,
                 rights=rights,
@@ -260,7 +262,7 @@ PUBLIC_STEPS = {
 
 
 def _submission_or_404(token: str):
-    submission = case_services.submission_by_status_token(token)
+    submission = case_selectors.submission_by_status_token(token)
     if submission is None:
         raise Http404
     return submission
@@ -268,8 +270,8 @@ def _submission_or_404(token: str):
 
 def _status_or_404(token: str):
     """The submission and its cases as the page shows them (dsr.selectors)."""
-    token_hash = case_services.status_token_hash(token)
-    cases = selectors.cases_for_status_page(status_token_hash=token_hash) if token_hash else []
+    token_hash = case_selectors.status_token_hash(token)
+    cases = status_page.cases_for_status_page(status_token_hash=token_hash) if token_hash else []
     if cases:
         return cases[0].submission, cases
     return _submission_or_404(token), []
@@ -289,14 +291,14 @@ def status(request, token: str):
         case = DsrCase.objects.get(pk=case.pk)  # every field, for the services
         try:
             if action == "withdraw":
-                case_services.case_withdraw(case=case, note=_("Withdrawn on the status page."))
+                transitions.case_withdraw(case=case, note=_("Withdrawn on the status page."))
                 messages.success(
                     request,
                     _("Your request %(reference)s is withdrawn.") % {"reference": case.reference},
                 )
                 return redirect("dsr_public:status", token=token)
             if action == "message" and message_form.is_valid():
-                case_services.case_record_message(
+                transitions.case_record_message(
                     case=case, message=message_form.cleaned_data["message"]
                 )
                 messages.success(request, _("Thank you: we have received your message."))
@@ -398,7 +400,7 @@ def preferences(request, token: str):
 def _status_export(case):
     """What the status page says about a case's data: the newest export that can be
     downloaded, else the newest one that expired (its files are gone)."""
-    if case.right not in export_services.EXPORTABLE_RIGHTS:
+    if case.right not in rules.EXPORTABLE_RIGHTS:
         return None
     jobs = case.public_exports
     ready = next((job for job in jobs if _export_downloadable(job)), None)
@@ -408,7 +410,7 @@ def _status_export(case):
 
 
 def _export_downloadable(job: ExportJob) -> bool:
-    return export_services.export_offered_to_requester(job)
+    return rules.export_offered_to_requester(job, now=timezone.now())
 
 
 def _export_or_404(token: str, export_id) -> tuple:
@@ -516,7 +518,7 @@ def download(request, token: str, export_id):
             "job": job,
             "case": job.case,
             "granted": granted,
-            "files": selectors.export_files_in_order(job.files.all()) if granted else [],
+            "files": case_selectors.export_files_in_order(job.files.all()) if granted else [],
             "code_form": code_form,
             "minutes": int(settings.DSR_DOWNLOAD_CODE_TTL.total_seconds() // 60),
         },
@@ -538,7 +540,7 @@ def download_file(request, token: str, export_id, kind: str):
     if file is None:
         raise Http404
     try:
-        data = export_services.export_file_read(file)
+        data = files.export_file_read(file)
     except ApplicationError:
         return _export_unavailable(request, token, job)
     export_services.export_file_downloaded(

@@ -15,10 +15,11 @@ from core.choices import AccessAction
 from core.downloads import attachment_response
 from core.errors import ApplicationError
 from core.ratelimit import client_ip
+from dsr import files
+from dsr.files import evidence_file_read
 from dsr.models import CaseTask, ExportFile, Letter
 from dsr.permissions import case_or_404
 from dsr.services import exports as export_services
-from dsr.services.fulfilment import evidence_file_read
 
 LETTER_PERMISSION = "dsr.view_letter"
 # Whoever may look at a case may read the files made for it: its exports, a task's evidence.
@@ -60,7 +61,7 @@ def _export_file(request, pk: int):
     file = get_object_or_404(ExportFile.objects.select_related("job__case"), pk=pk)
     case_or_404(request.user, file.job.case)
     try:
-        data = export_services.export_file_read(file)
+        data = files.export_file_read(file)
     except ApplicationError as error:
         messages.error(request, error.message)
         return redirect(reverse("admin:dsr_dsrcase_change", args=[quote(file.job.case_id)]))

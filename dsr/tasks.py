@@ -3,8 +3,12 @@ import logging
 from celery import shared_task
 from django.db import OperationalError
 
-from dsr.services import cases as case_services
-from dsr.services import fulfilment
+from dsr import deadlines
+from dsr.selectors import cases as case_selectors
+from dsr.selectors import fulfilment as fulfilment_selectors
+from dsr.selectors import reminders as reminder_selectors
+from dsr.services import exports as export_services
+from dsr.services import fulfilment, intake, reminders, transitions
 
 logger = logging.getLogger(__name__)
 
@@ -21,14 +25,14 @@ logger = logging.getLogger(__name__)
 def register_submission(submission_id: int) -> bool:
     """Register a request from the public form as its cases and send the confirmation link.
     Idempotent (the service locks and empties the intake), hence acks_late and retries."""
-    return case_services.submission_register(submission_id=submission_id) is not None
+    return intake.submission_register(submission_id=submission_id) is not None
 
 
 @shared_task(soft_time_limit=50, time_limit=60)
 def sweep_unregistered_submissions() -> int:
     """Sweeper: register requests whose message the broker never took, or whose worker died.
     Safe beside register_submission: each submission is registered once."""
-    registered = case_services.submissions_register_waiting()
+    registered = intake.submissions_register_waiting()
     if registered:
         logger.info("registration sweep registered %s request(s)", registered)
     return registered
@@ -40,8 +44,8 @@ def close_unconfirmed_cases() -> int:
     Each case is closed in its own transaction and re-checked under lock, so a rerun or a
     second beat closes nothing twice."""
     closed = 0
-    for case in case_services.cases_unconfirmed_due().only("pk").iterator():
-        if case_services.case_close_unconfirmed(case=case) is not None:
+    for case in case_selectors.cases_unconfirmed_due().only("pk").iterator():
+        if transitions.case_close_unconfirmed(case=case) is not None:
             closed += 1
             logger.info("closed unconfirmed case %s", case.pk)
     return closed
@@ -74,7 +78,7 @@ def run_case_task(self, task_id: int) -> str:
 def sweep_pending_case_tasks() -> int:
     """Sweeper: queue automatic tasks no worker picked up (the broker was down when the case
     was verified, or a worker died mid-run). Safe to run twice: running claims each task."""
-    due = fulfilment.tasks_pending_unqueued(limit=500)
+    due = fulfilment_selectors.tasks_pending_unqueued(limit=500)
     for task_id in due:
         run_case_task.delay(task_id)
     if due:
@@ -86,9 +90,8 @@ def sweep_pending_case_tasks() -> int:
 def build_export(job_id: int) -> str:
     """Build one export. Idempotent: the build claims the job first, so a redelivered message
     or a second worker does nothing."""
-    from dsr.services import exports
 
-    outcome = exports.export_build(job_id=job_id)
+    outcome = export_services.export_build(job_id=job_id)
     logger.info("export %s: %s", job_id, outcome)
     return outcome
 
@@ -96,12 +99,11 @@ def build_export(job_id: int) -> str:
 @shared_task(soft_time_limit=240, time_limit=300)
 def sweep_exports() -> dict:
     """Queue exports no worker took, and delete the files of expired ones."""
-    from dsr.services import exports
 
-    waiting = exports.exports_waiting_ids()
+    waiting = case_selectors.exports_waiting_ids()
     for job_id in waiting:
         build_export.delay(job_id)
-    expired = exports.exports_expire_due()
+    expired = export_services.exports_expire_due()
     if waiting or expired:
         logger.info("export sweep: %s queued again, %s expired", len(waiting), expired)
     return {"queued": len(waiting), "expired": expired}
@@ -112,9 +114,8 @@ def sweep_case_reminders(inline: bool = False, chunk_size: int | None = None) ->
     """Find every open case with a reminder due and not yet claimed, and hand them out in
     chunks. Selecting by window (not "due today") means a sweep after an outage sends what the
     outage missed; leaving out what was claimed keeps a day's sweep to a day's work."""
-    from dsr.services import reminders
 
-    ids = reminders.cases_needing_reminders(reminders.today_local())
+    ids = reminder_selectors.cases_needing_reminders(deadlines.today())
     chunk_size = chunk_size or reminders.CHUNK
     for start in range(0, len(ids), chunk_size):
         chunk = ids[start : start + chunk_size]
@@ -130,7 +131,6 @@ def send_case_reminders(case_ids: list[int]) -> int:
     """Claim and queue the due reminders of these cases in one transaction (set-based: a few
     queries whatever their number). Idempotent: a claimed reminder is never claimed again, so
     a rerun sends nothing twice."""
-    from dsr.services import reminders
 
     sent = sum(len(kinds) for kinds in reminders.reminders_send(case_ids=case_ids).values())
     if sent:
@@ -156,9 +156,9 @@ def sweep_digests(inline: bool = False) -> int:
     quarter of an hour") means a sweep after an outage sends the one digest that is owed."""
     from django.utils import timezone
 
-    from dsr.services import digests
+    from dsr.selectors import digests as digest_selectors
 
-    due = digests.digests_due(timezone.now())
+    due = digest_selectors.digests_due(timezone.now())
     for subscription, _period in due:
         if inline:
             send_digest(subscription.pk)

@@ -14,7 +14,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from dsr.connectors.webhook import SIGNATURE_HEADER
-from dsr.services import fulfilment
+from dsr.services import callbacks
 
 logger = logging.getLogger(__name__)
 
@@ -51,14 +51,14 @@ def webhook_callback(request, task_id):
         payload = (fields.get("payload") or "").encode()
         uploads = [upload for name in files for upload in files.getlist(name)]
     try:
-        task = fulfilment.webhook_callback(
+        task = callbacks.webhook_callback(
             task_public_id=task_id,
             body=body,
             signature=request.headers.get(SIGNATURE_HEADER, ""),
             payload=payload,
             uploads=uploads,
         )
-    except fulfilment.CallbackRejected as rejected:
+    except callbacks.CallbackRejected as rejected:
         logger.info("webhook callback for task %s refused: %s", task_id, rejected.status)
         return _refuse(rejected.status, rejected.message)
     return JsonResponse({"ok": True, "task": str(task.public_id), "status": task.status})

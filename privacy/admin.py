@@ -15,6 +15,7 @@ from core.admin_tools import (
     AccessLogged,
     AccessLoggedAdminMixin,
     EstimatedCountPaginator,
+    ExtensibleAdmin,
     ReadOnlyAdmin,
     ReadOnlyInlineMixin,
     adopt,
@@ -90,7 +91,7 @@ class OrganisationAdmin(admin.ModelAdmin):
 
 
 @admin.register(RetentionRule)
-class RetentionRuleAdmin(admin.ModelAdmin):
+class RetentionRuleAdmin(ExtensibleAdmin):
     list_display = ("name", "period_text", "action", "legal_obligation", "legal_reference")
     list_filter = ("trigger", "action", "legal_obligation")
     search_fields = ("name", "legal_reference")
@@ -111,7 +112,7 @@ class RetentionRuleAdmin(admin.ModelAdmin):
 
 
 @admin.register(DataCategory)
-class DataCategoryAdmin(admin.ModelAdmin):
+class DataCategoryAdmin(ExtensibleAdmin):
     list_display = ("name", "is_special_category", "provided_by_subject", "retention_rule")
     list_filter = ("is_special_category", "provided_by_subject")
     list_select_related = ("retention_rule",)
@@ -126,10 +127,11 @@ class DataCategoryAdmin(admin.ModelAdmin):
 
 
 @admin.register(ProcessingActivity)
-class ProcessingActivityAdmin(admin.ModelAdmin):
+class ProcessingActivityAdmin(ExtensibleAdmin):
     """One row of the record of processing (Art. 30), laid out item by item of Art. 30(1).
 
-    The processors app extends this class with the recipients and transfers it holds.
+    The apps above extend it (ExtensibleAdmin.extend): processors with the recipients and
+    transfers it holds.
     """
 
     list_display = ("name", "role", "legal_bases", "retention_rule", "owner", "next_review_on")
@@ -219,7 +221,7 @@ class ProcessingActivityAdmin(admin.ModelAdmin):
 
 
 @admin.register(System)
-class SystemAdmin(admin.ModelAdmin):
+class SystemAdmin(ExtensibleAdmin):
     list_display = ("name", "location", "owner", "owner_team", "is_active")
     list_filter = ("is_active",)
     list_select_related = ("owner",)

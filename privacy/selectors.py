@@ -1,5 +1,6 @@
 from datetime import date, timedelta
 
+from django.conf import settings
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
@@ -88,8 +89,10 @@ def policy_current(language: str, *, on: date | None = None) -> PolicyVersion | 
     )
 
 
-def activities_due_for_review(*, within_days: int = 30) -> QuerySet[ProcessingActivity]:
-    limit = timezone.localdate() + timedelta(days=within_days)
+def activities_due_for_review(*, within_days: int | None = None) -> QuerySet[ProcessingActivity]:
+    """Activities whose review falls within REVIEW_REMINDER_DAYS (or `within_days`), or is late."""
+    days = settings.REVIEW_REMINDER_DAYS if within_days is None else within_days
+    limit = timezone.localdate() + timedelta(days=days)
     return ProcessingActivity.objects.filter(is_active=True, next_review_on__lte=limit)
 
 

@@ -23,7 +23,6 @@ from core.admin_tools import (
 )
 from core.errors import ApplicationError
 from privacy import admin as privacy_admin
-from privacy.models import DataCategory, ProcessingActivity, System
 from processors import rules, selectors, services
 from processors.choices import SubprocessorDecision
 from processors.models import (
@@ -564,33 +563,16 @@ class CategoryRecipientInline(RelationInline):
     verbose_name_plural = _("Recipients of this category")
 
 
-admin.site.unregister(ProcessingActivity)
-admin.site.unregister(System)
-admin.site.unregister(DataCategory)
+# What the register's own pages show of the recipients and transfers held here.
 
 
-@admin.register(ProcessingActivity)
-class ProcessingActivityAdmin(privacy_admin.ProcessingActivityAdmin):
-    inlines = (
-        *privacy_admin.ProcessingActivityAdmin.inlines,
-        RecipientInline,
-        ActivityTransferInline,
-    )
+@admin.display(description=_("hosted by"))
+def _hosted_by(system):
+    return ", ".join(p.name for p in system.hosting_processors.all()) or "-"
 
 
-@admin.register(System)
-class SystemAdmin(privacy_admin.SystemAdmin):
-    list_display = (*privacy_admin.SystemAdmin.list_display, "hosted_by")
-    inlines = (*privacy_admin.SystemAdmin.inlines, HostingInline)
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("hosting_processors")
-
-    @admin.display(description=_("hosted by"))
-    def hosted_by(self, obj):
-        return ", ".join(p.name for p in obj.hosting_processors.all()) or "-"
-
-
-@admin.register(DataCategory)
-class DataCategoryAdmin(privacy_admin.DataCategoryAdmin):
-    inlines = (*privacy_admin.DataCategoryAdmin.inlines, CategoryRecipientInline)
+privacy_admin.ProcessingActivityAdmin.extend(inlines=(RecipientInline, ActivityTransferInline))
+privacy_admin.SystemAdmin.extend(
+    inlines=(HostingInline,), list_display=(_hosted_by,), prefetch_related=("hosting_processors",)
+)
+privacy_admin.DataCategoryAdmin.extend(inlines=(CategoryRecipientInline,))

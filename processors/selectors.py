@@ -3,6 +3,7 @@ from datetime import date, datetime, timedelta
 from functools import cache
 
 import pycountry
+from django.conf import settings
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -10,9 +11,7 @@ from django.utils.translation import gettext as _
 
 from processors.choices import Adequacy, ProcessorRole, SubprocessorDecision
 from processors.models import Processor, ProcessorAgreement, SubprocessorChange, Transfer
-from processors.services import AGREEMENT_KINDS_FOR_PROCESSORS
-
-REVIEW_WINDOW_DAYS = 30
+from processors.rules import AGREEMENT_KINDS_FOR_PROCESSORS
 
 
 def processors_missing_agreement() -> QuerySet[Processor]:
@@ -25,15 +24,22 @@ def processors_missing_agreement() -> QuerySet[Processor]:
     ).exclude(Exists(signed))
 
 
-def agreements_due_for_review(*, within_days: int = REVIEW_WINDOW_DAYS, today: date | None = None):
-    limit = (today or timezone.localdate()) + timedelta(days=within_days)
+def _review_limit(within_days: int | None, today: date | None) -> date:
+    days = settings.REVIEW_REMINDER_DAYS if within_days is None else within_days
+    return (today or timezone.localdate()) + timedelta(days=days)
+
+
+def agreements_due_for_review(*, within_days: int | None = None, today: date | None = None):
+    """Agreements whose review falls within REVIEW_REMINDER_DAYS (or `within_days`), or is late."""
+    limit = _review_limit(within_days, today)
     return ProcessorAgreement.objects.filter(
         processor__is_active=True, review_due_on__lte=limit
     ).select_related("processor")
 
 
-def transfers_due_for_review(*, within_days: int = REVIEW_WINDOW_DAYS, today: date | None = None):
-    limit = (today or timezone.localdate()) + timedelta(days=within_days)
+def transfers_due_for_review(*, within_days: int | None = None, today: date | None = None):
+    """Transfers whose review falls within REVIEW_REMINDER_DAYS (or `within_days`), or is late."""
+    limit = _review_limit(within_days, today)
     return Transfer.objects.filter(is_active=True, next_review_on__lte=limit).select_related(
         "importer", "destination"
     )

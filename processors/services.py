@@ -15,13 +15,11 @@ from processors.choices import (
 )
 from processors.models import Processor, ProcessorAgreement, SubprocessorChange, Transfer
 
-AGREEMENT_KINDS_FOR_PROCESSORS = rules.AGREEMENT_KINDS_FOR_PROCESSORS
-
 
 def processor_has_agreement(processor: Processor) -> bool:
     """Whether a signed Art. 28 contract (a DPA or the 2021/915 clauses) is on record."""
     return processor.agreements.filter(
-        kind__in=AGREEMENT_KINDS_FOR_PROCESSORS, signed_on__isnull=False
+        kind__in=rules.AGREEMENT_KINDS_FOR_PROCESSORS, signed_on__isnull=False
     ).exists()
 
 
@@ -77,7 +75,7 @@ def agreement_check_change(
     if not rules.role_needs_agreement(current.role):
         return
     others = current.agreements.exclude(pk=agreement.pk).filter(
-        kind__in=AGREEMENT_KINDS_FOR_PROCESSORS, signed_on__isnull=False
+        kind__in=rules.AGREEMENT_KINDS_FOR_PROCESSORS, signed_on__isnull=False
     )
     if not others.exists():
         raise ApplicationError(
@@ -148,7 +146,7 @@ def objection_deadline(*, processor: Processor, announced_on: date) -> date:
     """Art. 28(2): under a general authorisation we may object within the agreed notice period;
     under a specific one nothing changes before we authorise it, so the answer is due at once."""
     agreement = (
-        processor.agreements.filter(kind__in=AGREEMENT_KINDS_FOR_PROCESSORS)
+        processor.agreements.filter(kind__in=rules.AGREEMENT_KINDS_FOR_PROCESSORS)
         .order_by("-signed_on", "-pk")
         .first()
     )

@@ -19,6 +19,16 @@ def project_env(**overrides: str) -> dict[str, str]:
     return env
 
 
+def database_url(name: str) -> str:
+    """The URL of database `name` on the test database's server (a TCP host, or the embedded
+    server's socket), for a process of its own."""
+    from django.db import connections
+
+    from core.db import database_url as url_on_server
+
+    return url_on_server(connections["default"].settings_dict, name)
+
+
 def manage(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, str(BASE_DIR / "manage.py"), *args],

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.processes import manage, project_env, python
+from tests.processes import database_url, manage, project_env, python
 
 pytestmark = pytest.mark.slow
 
@@ -98,7 +98,7 @@ def test_production_responses_carry_the_security_headers():
         "'X-Frame-Options', 'Cross-Origin-Opener-Policy')}))"
     )
     env = production_env(
-        DATABASE_URL="postgres://postgres@127.0.0.1:5432/postgres",
+        DATABASE_URL=database_url("postgres"),
         CELERY_BROKER_URL="redis://127.0.0.1:6379/15",
     )
     result = python(code, env=env)

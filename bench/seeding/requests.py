@@ -55,7 +55,7 @@ from dsr.models import (
     Submission,
     SystemConnector,
 )
-from dsr.services import reminders
+from dsr.selectors import reminders as reminder_selectors
 from privacy.models import (
     DataCategory,
     System,
@@ -575,16 +575,20 @@ def _claimed_reminders(case_id: int, row: tuple, today: date) -> list[tuple]:
         due_date=columns["due_date"],
         extended_due_date=columns["extended_due_date"],
         effective_due_date=columns["extended_due_date"] or columns["due_date"],
+        is_open=True,  # only open cases come here
     )
     received = deadlines.local_received_date(columns["received_at"])
     yesterday = today - timedelta(days=1)
     if received >= yesterday:
         return []
-    due = reminders.reminders_for(case, yesterday, set())
+    due = reminder_selectors.reminders_for(case, yesterday, set())
     at = datetime.combine(yesterday, datetime.min.time(), tzinfo=UTC) + timedelta(hours=6)
-    claimed = [(f"case:{case_id}:{kind}", reminders.CATEGORY, at, False, 1) for kind in due.send]
+    claimed = [
+        (f"case:{case_id}:{kind}", reminder_selectors.CATEGORY, at, False, 1) for kind in due.send
+    ]
     claimed += [
-        (f"case:{case_id}:{kind}", reminders.CATEGORY, at, True, 0) for kind in due.supersede
+        (f"case:{case_id}:{kind}", reminder_selectors.CATEGORY, at, True, 0)
+        for kind in due.supersede
     ]
     return claimed
 

@@ -341,6 +341,13 @@ DSR_VERIFICATION_LINK_TTL = timedelta(hours=24)
 # Self-service requests never confirmed are closed (with a notice) after this many days.
 DSR_UNCONFIRMED_CLOSE_AFTER = timedelta(days=env.int("DSR_UNCONFIRMED_CLOSE_DAYS", default=14))
 
+# How far in the future a moment typed by staff (received at, done at) may lie: clocks differ.
+DSR_CLOCK_SLACK = timedelta(minutes=5)
+# The queue's "due soon" (filters and digests: within this many days of the legal due date or
+# the target date) and the days left at or below which it shows amber.
+DSR_DUE_SOON_DAYS = 7
+DSR_QUEUE_AMBER_DAYS = 3
+
 # Deadline reminders: days before the target date (plus the day itself), and how many days
 # before the first due date staff are reminded that an extension is still possible.
 DSR_REMINDER_LEAD_DAYS = [
@@ -350,8 +357,9 @@ DSR_EXTENSION_REMINDER_DAYS = env.int("DSR_EXTENSION_REMINDER_DAYS", default=5)
 # Where reminders of unassigned requests go; empty means every privacy officer.
 PRIVACY_TEAM_EMAIL = env.str("PRIVACY_TEAM_EMAIL", default="")
 
-# Review reminders: days ahead for agreement and transfer reviews, and for the objection
-# deadline of an announced sub-processor change.
+# Reviews: how many days ahead an agreement, transfer or processing activity counts as due for
+# review (reminders, the "Review due" filters, digests); and the days before the objection
+# deadline of an announced sub-processor change when the team is reminded.
 REVIEW_REMINDER_DAYS = env.int("REVIEW_REMINDER_DAYS", default=30)
 OBJECTION_REMINDER_DAYS = env.int("OBJECTION_REMINDER_DAYS", default=7)
 

@@ -42,6 +42,7 @@ from privacy.choices import RetentionAction
 CONNECT_TIMEOUT = 10
 STATEMENT_TIMEOUT = 60
 
+
 def parameters(request: ConnectorRequest) -> dict:
     return {
         "email": request.email,

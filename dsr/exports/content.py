@@ -32,8 +32,9 @@ from django.utils.translation import gettext as _
 from core.choices import AccessAction
 from core.models import AccessLogEntry
 from dsr.choices import Operation, Right, TaskKind, TaskStatus
+from dsr.files import result_file_read
 from dsr.models import CaseTask, DsrCase
-from dsr.services.fulfilment import case_emails, result_file_read
+from dsr.selectors.fulfilment import case_emails
 from privacy.choices import (
     ActivityRole,
     LegalBasis,

@@ -7,10 +7,8 @@ The content itself (what the report and the package say) is decided in dsr.expor
 import hashlib
 import logging
 import secrets
-from datetime import timedelta
 
 from django.conf import settings
-from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import F, Q
@@ -18,38 +16,29 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
-from core import crypto
 from core.access_log import access_log_record
 from core.choices import AccessAction
 from core.errors import ApplicationError
+from core.queue import enqueue_on_commit
 from core.services import outbox_enqueue
-from dsr.choices import CaseStatus, EventKind, ExportStatus, Right
+from dsr import rules
+from dsr.choices import EventKind, ExportStatus
+from dsr.events import event_record
+from dsr.files import export_file_store
 from dsr.models import DownloadCode, DsrCase, ExportFile, ExportJob
 
 logger = logging.getLogger(__name__)
 
-EXPORTABLE_RIGHTS = (Right.ACCESS, Right.PORTABILITY)
-EXPORTABLE_STATUSES = (
-    CaseStatus.IN_PROGRESS,
-    CaseStatus.AWAITING_REQUESTER,
-    CaseStatus.COMPLETED,
-    CaseStatus.PARTIALLY_COMPLETED,
-)
-
 
 def _event(case: DsrCase, note: str, actor=None) -> None:
-    from dsr.services.cases import event_record
-
     event_record(case=case, kind=EventKind.TASK, actor=actor, note=note)
 
 
 def _queue(job_id: int) -> None:
     from dsr.tasks import build_export
 
-    try:
-        build_export.delay(job_id)
-    except Exception:
-        logger.warning("could not queue export %s; the export sweep will build it", job_id)
+    # The export sweep builds what the broker could not take.
+    enqueue_on_commit(build_export, job_id)
 
 
 # --- Requesting and building ----------------------------------------------------------------
@@ -59,16 +48,13 @@ def _queue(job_id: int) -> None:
 def export_request(*, case: DsrCase, actor=None) -> ExportJob:
     """Queue the report and package of an access or portability request (built by a worker,
     never in the request). An export already queued or building is returned as it is."""
-    if case.right not in EXPORTABLE_RIGHTS:
-        raise ApplicationError(_("Only access and portability requests have an export."))
-    if case.status not in EXPORTABLE_STATUSES:
-        raise ApplicationError(_("Verify the requester's identity before building an export."))
-    running = case.exports.filter(status__in=[ExportStatus.QUEUED, ExportStatus.BUILDING]).first()
+    rules.require(rules.export_request_blocker(case))
+    running = case.exports.filter(status__in=rules.EXPORT_RUNNING).first()
     if running is not None:
         return running
     job = ExportJob.objects.create(case=case, requested_by=actor)
     _event(case, _("Export requested."), actor)
-    transaction.on_commit(lambda: _queue(job.pk))
+    _queue(job.pk)
     return job
 
 
@@ -147,25 +133,14 @@ def export_build(*, job_id: int) -> str:
 @transaction.atomic
 def export_retry(*, job: ExportJob, actor=None) -> ExportJob:
     """Build a failed export again (after fixing its cause)."""
-    if job.status != ExportStatus.FAILED:
-        raise ApplicationError(_("Only a failed export can be retried."))
+    rules.require(rules.export_retry_blocker(job))
     ExportJob.objects.filter(pk=job.pk, status=ExportStatus.FAILED).update(
         status=ExportStatus.QUEUED, updated_at=timezone.now()
     )
     _event(job.case, _("Export queued again."), actor)
-    transaction.on_commit(lambda: _queue(job.pk))
+    _queue(job.pk)
     job.refresh_from_db()
     return job
-
-
-def exports_waiting_ids(*, older_than: timedelta = timedelta(minutes=1)) -> list[int]:
-    """Queued exports no worker took (a broker outage at commit), for the sweep."""
-    cutoff = timezone.now() - older_than
-    return list(
-        ExportJob.objects.filter(status=ExportStatus.QUEUED, created_at__lt=cutoff)
-        .order_by("pk")
-        .values_list("pk", flat=True)[:100]
-    )
 
 
 # --- Files ----------------------------------------------------------------------------------
@@ -175,9 +150,7 @@ def export_store_file(
     *, job: ExportJob, kind: str, name: str, content_type: str, data: bytes
 ) -> ExportFile:
     """Store one file encrypted; its SHA-256 is of the plain content the requester receives."""
-    stored = default_storage.save(
-        f"exports/{job.public_id}/{kind}.enc", ContentFile(crypto.encrypt_bytes(data))
-    )
+    stored = export_file_store(job, kind, data)
     return ExportFile.objects.create(
         job=job,
         kind=kind,
@@ -187,13 +160,6 @@ def export_store_file(
         size=len(data),
         sha256=hashlib.sha256(data).hexdigest(),
     )
-
-
-def export_file_read(file: ExportFile) -> bytes:
-    if not file.storage_name or file.deleted_at:
-        raise ApplicationError(_("This file has expired and was deleted."))
-    with default_storage.open(file.storage_name, "rb") as handle:
-        return crypto.decrypt_bytes(handle.read())
 
 
 @transaction.atomic
@@ -246,19 +212,6 @@ def exports_expire_due(*, now=None) -> int:
 
 # --- The requester's download ---------------------------------------------------------------
 
-ANSWERED = (CaseStatus.COMPLETED, CaseStatus.PARTIALLY_COMPLETED)
-
-
-def export_offered_to_requester(job: ExportJob) -> bool:
-    """The requester may download an export once staff have answered the request with it
-    (staff may build and check one before), until it expires."""
-    return (
-        job.status == ExportStatus.READY
-        and job.expires_at is not None
-        and job.expires_at > timezone.now()
-        and job.case.status in ANSWERED
-    )
-
 
 def _code_hash(job: ExportJob, code: str) -> str:
     return hashlib.sha256(f"{job.public_id}:{code}".encode()).hexdigest()
@@ -267,7 +220,7 @@ def _code_hash(job: ExportJob, code: str) -> str:
 @transaction.atomic
 def download_code_send(*, job: ExportJob) -> str:
     """Email a fresh six-digit code for downloading `job` (valid 10 minutes, once)."""
-    if not export_offered_to_requester(job):
+    if not rules.export_offered_to_requester(job, now=timezone.now()):
         raise ApplicationError(_("This export is not available."))
     case = job.case
     address = case.submission.requester_email
@@ -317,7 +270,3 @@ def download_code_check(*, job: ExportJob, code: str) -> bool:
     record.used_at = timezone.now()
     record.save(update_fields=["used_at"])
     return True
-
-
-def export_latest_ready(case: DsrCase) -> ExportJob | None:
-    return case.exports.filter(status=ExportStatus.READY).order_by("-finished_at").first()

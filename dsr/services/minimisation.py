@@ -42,7 +42,7 @@ def _delete_file(field_file) -> None:
 @transaction.atomic
 def case_prune(*, case_id: int) -> bool:
     """Reduce one closed case to its proof. Idempotent: False if there is nothing to do."""
-    from dsr.services.cases import event_record
+    from dsr.events import event_record
 
     case = DsrCase.objects.select_for_update().filter(pk=case_id).first()
     if case is None or case.pruned_at is not None or case.closed_at is None:

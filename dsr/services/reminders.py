@@ -1,5 +1,4 @@
-"""Deadline reminders: to the assignee (or the team) before the target date and on it, to the
-managers once the legal due date has passed, and while an extension is still possible.
+"""Sending deadline reminders (which are due: dsr.selectors.reminders).
 
 Exactly once per (case, kind): a reminder is claimed as a SentNotice row with a unique key in
 the same transaction that writes its emails to the outbox, so a retry, a second beat or a
@@ -8,12 +7,10 @@ reminder due and not yet claimed, so after a day without beat it catches up.
 """
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Case, CharField, Exists, OuterRef, Q, Value, When
-from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
@@ -25,68 +22,16 @@ from core.services import outbox_enqueue
 from dsr import deadlines
 from dsr.choices import FINAL_STATUSES
 from dsr.models import DsrCase
+from dsr.selectors.reminders import (
+    CATEGORY,
+    ESCALATION,
+    EXTENSION_WINDOW,
+    reminder_key,
+    reminders_for,
+)
 
-CATEGORY = "case_reminder"
 # Cases claimed in one transaction (and one task): a day's reminders of 200,000 cases.
 CHUNK = 1000
-ESCALATION = "escalation"
-EXTENSION_WINDOW = "extension-window"
-
-
-def today_local() -> date:
-    return deadlines.local_received_date(timezone.now())
-
-
-def lead_kind(days: int) -> str:
-    return f"target-{days}"
-
-
-@dataclass(frozen=True)
-class DueReminders:
-    send: list[str]
-    supersede: list[str]
-
-
-def reminders_for(case: DsrCase, today: date, already: set[str]) -> DueReminders:
-    """Which reminders of `case` are due today and not yet claimed. Of several lead-time
-    reminders due at once (beat was down), only the most urgent is sent."""
-    send, supersede = [], []
-    days_left = (case.target_date - today).days
-    leads = sorted({*settings.DSR_REMINDER_LEAD_DAYS, 0}, reverse=True)
-    due_leads = [lead for lead in leads if days_left <= lead]
-    if due_leads:
-        urgent = lead_kind(due_leads[-1])
-        if urgent not in already:
-            send.append(urgent)
-        supersede += [lead_kind(lead) for lead in due_leads[:-1] if lead_kind(lead) not in already]
-    if case.effective_due_date < today and ESCALATION not in already:
-        send.append(ESCALATION)
-    window = (case.due_date - today).days
-    if (
-        case.extended_due_date is None
-        and 0 <= window <= settings.DSR_EXTENSION_REMINDER_DAYS
-        and EXTENSION_WINDOW not in already
-    ):
-        send.append(EXTENSION_WINDOW)
-    return DueReminders(send=send, supersede=supersede)
-
-
-def cases_with_reminders_due(today: date):
-    """Open cases inside any reminder window: one indexed query over open work."""
-    horizon = max([*settings.DSR_REMINDER_LEAD_DAYS, 0])
-    return DsrCase.objects.exclude(status__in=sorted(FINAL_STATUSES)).filter(
-        Q(target_date__lte=today.fromordinal(today.toordinal() + horizon))
-        | Q(
-            extended_due_date__isnull=True,
-            due_date__lte=today.fromordinal(
-                today.toordinal() + settings.DSR_EXTENSION_REMINDER_DAYS
-            ),
-        )
-    )
-
-
-def _key(case_id: int, kind: str) -> str:
-    return f"case:{case_id}:{kind}"
 
 
 class _Recipients:
@@ -154,67 +99,6 @@ def _message(case: DsrCase, kind: str, today: date) -> tuple[str, str]:
     return subject % values, body % values
 
 
-def reminder_kinds() -> list[str]:
-    """Every kind of reminder a case can have, as the settings define the lead times."""
-    leads = sorted({*settings.DSR_REMINDER_LEAD_DAYS, 0}, reverse=True)
-    return [*(lead_kind(lead) for lead in leads), ESCALATION, EXTENSION_WINDOW]
-
-
-def _unclaimed(kind) -> Exists:
-    """No claim yet of the reminder `kind` (a value, or a reference to an annotation) for the
-    case of the outer query: looked up by its exact key."""
-    key = Concat(
-        Value("case:"),
-        Cast(OuterRef("pk"), CharField()),
-        Value(":"),
-        kind,
-        output_field=CharField(),
-    )
-    return ~Exists(SentNotice.objects.filter(key=key))
-
-
-def cases_needing_reminders(today: date) -> list[int]:
-    """Ids of the open cases that have a reminder due today and not yet claimed: the sweep's
-    select step, one query. The most urgent lead-time reminder, the escalation and the
-    extension-window reminder are computed in SQL from the dates, as reminders_for() does, and
-    each is looked up among the claims by its exact key (the unique index); a case whose due
-    reminders were all claimed on earlier days (an overdue case already escalated) drops out
-    here instead of being locked and read again."""
-    leads = sorted({*settings.DSR_REMINDER_LEAD_DAYS, 0})
-    urgent = Case(
-        *(
-            When(target_date__lte=today + timedelta(days=lead), then=Value(lead_kind(lead)))
-            for lead in leads
-        ),
-        default=Value(None),
-        output_field=CharField(),
-    )
-    escalation = Q(extended_due_date__lt=today) | Q(
-        extended_due_date__isnull=True, due_date__lt=today
-    )
-    extension = Q(
-        extended_due_date__isnull=True,
-        due_date__gte=today,
-        due_date__lte=today + timedelta(days=settings.DSR_EXTENSION_REMINDER_DAYS),
-    )
-    return list(
-        cases_with_reminders_due(today)
-        .alias(_urgent=urgent)
-        .alias(
-            _urgent_missing=_unclaimed(OuterRef("_urgent")),
-            _escalation_missing=_unclaimed(Value(ESCALATION)),
-            _extension_missing=_unclaimed(Value(EXTENSION_WINDOW)),
-        )
-        .filter(
-            Q(_urgent__isnull=False, _urgent_missing=True)
-            | (escalation & Q(_escalation_missing=True))
-            | (extension & Q(_extension_missing=True))
-        )
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
-
-
 REMINDER_FIELDS = (
     "reference",
     "right",
@@ -280,11 +164,13 @@ def reminders_claim(*, case_ids: list[int], today: date) -> list[Claimed]:
         # Everything due today, claimed or not: the INSERT below keeps what is new.
         due = reminders_for(case, today, set())
         for kind in due.supersede:
-            notices.append((_key(case.pk, kind), CATEGORY, now, True, 0))
+            notices.append((reminder_key(case.pk, kind), CATEGORY, now, True, 0))
         for kind in due.send:
             recipients = recipients_of(case, kind)
-            notices.append((_key(case.pk, kind), CATEGORY, now, False, len(recipients)))
-            candidates[_key(case.pk, kind)] = Claimed(case=case, kind=kind, recipients=recipients)
+            notices.append((reminder_key(case.pk, kind), CATEGORY, now, False, len(recipients)))
+            candidates[reminder_key(case.pk, kind)] = Claimed(
+                case=case, kind=kind, recipients=recipients
+            )
     won = _notices_insert(notices)
     to_send = [claim for key, claim in candidates.items() if key in won]
     return to_send
@@ -305,7 +191,7 @@ def reminders_queue(*, claimed: list[Claimed], today: date) -> None:
 def reminders_send(*, case_ids: list[int], today: date | None = None) -> dict[int, list[str]]:
     """Claim and queue the due reminders of these cases in one transaction. Returns the kinds
     sent per case. Idempotent: a claimed reminder is never claimed again."""
-    today = today or today_local()
+    today = today or deadlines.today()
     claimed = reminders_claim(case_ids=case_ids, today=today)
     reminders_queue(claimed=claimed, today=today)
     sent: dict[int, list[str]] = {}

@@ -35,8 +35,8 @@ from core.access_log import access_log_record
 from core.models import OutboxEmail, SentNotice, WorkerCheck
 from dsr.choices import CaseStatus, ExportStatus, LetterKind, TaskKind, TaskStatus
 from dsr.models import CaseTask, ExportJob, Letter, LetterTemplate, RetentionRun
-from dsr.services import cases as case_services
 from dsr.services import exports as export_services
+from dsr.services import transitions
 from dsr.services.letters import letter_template_save
 from privacy.models import PolicyNotice
 from privacy.services import policy_version_publish
@@ -188,7 +188,7 @@ def colleague():
 def _letter():
     actor = colleague()
     case = DsrCaseFactory(status=CaseStatus.IN_PROGRESS, right="erasure")
-    case_services.case_refuse(case=case, actor=actor, basis="erasure_exception", reasons="Kept.")
+    transitions.case_refuse(case=case, actor=actor, basis="erasure_exception", reasons="Kept.")
     return Letter.objects.get(case=case, kind=LetterKind.REFUSAL)
 
 
@@ -351,10 +351,12 @@ def test_the_table_covers_every_registered_admin():
 
 def test_the_table_names_every_action():
     defined = {
+        # Every action the admin offers, those another app adds (ExtensibleAdmin) included,
+        # but Django's bulk delete, which the table covers as a permission of its own.
         (label, name)
         for label, model in registered().items()
-        for name in admin.site.get_model_admin(model).actions or ()
-        if isinstance(name, str)
+        for _func, name, _description in admin.site.get_model_admin(model)._get_base_actions()
+        if name != "delete_selected"
     }
     assert defined == set(ACTIONS)
 

@@ -20,7 +20,6 @@ from core.access_log import verify_chain
 from core.db import database_drop, database_ensure
 from core.models import AccessLogEntry, SentNotice
 from demo import names
-from dsr import selectors as dsr_selectors
 from dsr.choices import CaseStatus, ConnectorKind, Operation, Right
 from dsr.connectors import connector_for_kind
 from dsr.models import (
@@ -32,6 +31,8 @@ from dsr.models import (
     Submission,
     SystemConnector,
 )
+from dsr.selectors import cases as case_selectors
+from dsr.selectors import fulfilment as fulfilment_selectors
 from dsr.services import fulfilment
 from privacy.models import ConsentRecord, DataSubject, Organisation, SubjectEmail
 from privacy.selectors import subject_by_email, subjects_matching
@@ -116,7 +117,7 @@ def test_every_right_and_status_and_dates_on_both_sides_of_today(seeded):
     today = ANCHOR.date()
     assert DsrCase.objects.filter(due_date__lt=today).exists()
     assert DsrCase.objects.filter(due_date__gt=today).exists()
-    assert dsr_selectors.cases_overdue().exists()
+    assert case_selectors.cases_overdue().exists()
 
 
 def test_names_in_many_languages(seeded):
@@ -174,7 +175,7 @@ def test_search_finds_seeded_subjects(seeded):
     # Requests are found by the keyed hash of the address, as the case admin searches.
     case = DsrCase.objects.exclude(subject=None).select_related("subject").first()
     address = case.subject.emails.get(is_primary=True).email
-    found = dsr_selectors.cases_by_email_hash(crypto.keyed_hash(address))
+    found = case_selectors.cases_by_email_hash(crypto.keyed_hash(address))
     assert case in found
 
 
@@ -326,7 +327,7 @@ def test_platform_rows_for_the_connectors(frozen, platform_database):
         .first()
     )
     primary = task.case.subject.emails.get(is_primary=True).email
-    connector = fulfilment.connector_for(task.system)
+    connector = fulfilment_selectors.connector_for(task.system)
     exported = connector_for_kind(connector.kind)(fulfilment._connector_request(task, connector))
     [account] = exported.export[names.CAT_ACCOUNT]["users"]
     assert account["email"].lower() == primary

@@ -5,7 +5,7 @@ from celery import current_app
 
 from core.choices import WorkerCheckOrigin
 from core.models import WorkerCheck
-from tests.processes import project_env, python
+from tests.processes import database_url, project_env, python
 
 SECRETS = ("redis://", "postgres", "127.0.0.1", "6379", "5432", "password", "Traceback")
 
@@ -92,7 +92,7 @@ def test_healthz_is_503_when_the_database_is_not_migrated():
     )
     env = project_env(
         DJANGO_SETTINGS_MODULE="config.settings.test",
-        DATABASE_URL="postgres://postgres@127.0.0.1:5432/postgres",  # reachable, no tables
+        DATABASE_URL=database_url("postgres"),  # reachable, no tables
     )
     result = python(code, env=env)
     assert result.returncode == 0, result.stderr

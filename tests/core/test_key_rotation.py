@@ -96,8 +96,9 @@ def test_without_the_old_key_data_cannot_be_read(stored, settings):
 
 
 def test_export_files_are_re_encrypted_too(stored, settings):
+    from dsr.files import export_file_read
     from dsr.models import ExportJob
-    from dsr.services.exports import export_file_read, export_store_file
+    from dsr.services.exports import export_store_file
 
     case, *_ = stored
     job = ExportJob.objects.create(case=case, status="ready")

@@ -11,12 +11,14 @@ from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from dsr import selectors
-from dsr.admin import CASE_ACTIONS, days_left_html
+from dsr import deadlines
+from dsr.admin.display import days_left_html
+from dsr.admin.steps import CASE_STEPS
 from dsr.choices import CaseStatus, EventKind, IdentityStatus, TaskKind, TaskStatus
 from dsr.models import CaseEvent, CasePause, CaseTask, DsrCase, Letter, Submission
-from dsr.services import cases as services
-from dsr.services.cases import ReceiptInput, RequestedRight
+from dsr.selectors import cases as case_selectors
+from dsr.services import intake, transitions
+from dsr.services.intake import ReceiptInput, RequestedRight
 from tests.factories import (
     ControllerProfileFactory,
     DataSubjectFactory,
@@ -182,8 +184,8 @@ def test_overdue_counts_the_local_date_in_stockholm(admin_client, time_machine):
 
 
 def test_assignment_filters(admin_client, superuser, queue):
-    services.cases_assign(cases=[queue["late"]], assignee=superuser, actor=superuser)
-    services.cases_assign(cases=[queue["soon"]], assignee=UserFactory(), actor=superuser)
+    transitions.cases_assign(cases=[queue["late"]], assignee=superuser, actor=superuser)
+    transitions.cases_assign(cases=[queue["soon"]], assignee=UserFactory(), actor=superuser)
 
     assert listed(admin_client, assigned="mine") == ["DSR-2026-000002"]
     assert "DSR-2026-000002" not in listed(admin_client, assigned="unassigned")
@@ -200,7 +202,7 @@ def test_right_and_channel_filters(admin_client, frozen):
 
 
 def test_days_left_colours(queue):
-    rows = {case.pk: case for case in selectors.cases_queue()}
+    rows = {case.pk: case for case in case_selectors.cases_queue()}
 
     def css(name):
         return re.search(r"dsr-days--(\w+)", str(days_left_html(rows[queue[name].pk]))).group(1)
@@ -485,9 +487,11 @@ def test_extension_without_a_reason_is_refused(admin_client, frozen):
 def test_extension_after_the_first_due_date_is_refused(admin_client, frozen):
     case = dated_case("DSR-2026-000030", target=-2, due=-1)
 
+    # The page says why, in the words the service refuses with.
     page = admin_client.get(action_url(case, "extend"))
     assert page.status_code == 302
-    assert any("not possible now" in m for m in messages_of(admin_client.get(page.url)))
+    said = messages_of(admin_client.get(page.url))
+    assert any("has passed: an extension must be notified before it" in m for m in said), said
 
     response = admin_client.post(action_url(case, "extend"), {"reason": "Too late."})
 
@@ -540,7 +544,7 @@ def test_resume_never_skips_identity(admin_client, frozen):
 
     response = admin_client.post(action_url(case, "resume"), {"note": "Go."})
 
-    _refused(response, case, S.AWAITING_IDENTITY, "is not possible now")
+    _refused(response, case, S.AWAITING_IDENTITY, "is not waiting for the requester")
 
 
 def test_a_closed_case_offers_only_a_note(admin_client, frozen):
@@ -548,14 +552,14 @@ def test_a_closed_case_offers_only_a_note(admin_client, frozen):
 
     html = admin_client.get(case_url(case)).content.decode()
 
-    offered = [a.name for a in CASE_ACTIONS if f'href="{action_url(case, a.name)}"' in html]
+    offered = [a.name for a in CASE_STEPS if f'href="{action_url(case, a.name)}"' in html]
     assert offered == ["add-note"]
 
 
 def test_the_buttons_follow_the_status(admin_client, frozen):
     received = DsrCaseFactory(status=S.RECEIVED)
     html = admin_client.get(case_url(received)).content.decode()
-    offered = {a.name for a in CASE_ACTIONS if f'href="{action_url(received, a.name)}"' in html}
+    offered = {a.name for a in CASE_STEPS if f'href="{action_url(received, a.name)}"' in html}
 
     assert offered == {
         "start",
@@ -599,7 +603,7 @@ def test_only_get_and_post(admin_client, frozen):
 
 
 def _receive(*rights, email="anna.berg@example.org", actor=None):
-    return services.submission_receive(
+    return intake.submission_receive(
         data=ReceiptInput(
             channel="post",
             rights=[RequestedRight(r, details="All of it.") for r in rights],
@@ -617,12 +621,12 @@ def test_the_case_page_shows_the_requester_the_linked_cases_and_the_timeline(
     admin_client, superuser, frozen
 ):
     access, erasure = _receive("access", "erasure", actor=superuser).cases.order_by("pk")
-    services.case_verify_identity(
+    transitions.case_verify_identity(
         case=access, method="id_document", evidence="Passport.", actor=superuser
     )
-    services.case_add_note(case=access, actor=superuser, note="First note.")
+    transitions.case_add_note(case=access, actor=superuser, note="First note.")
     frozen.shift(timedelta(hours=1))
-    services.case_add_note(case=access, actor=None, note="Second note.")
+    transitions.case_add_note(case=access, actor=None, note="Second note.")
 
     response = admin_client.get(case_url(access))
 
@@ -910,7 +914,7 @@ def test_submissions_are_read_only_and_found_by_reference(admin_client, frozen):
 
 
 def test_a_request_the_worker_has_not_registered_yet_shows_as_such(admin_client):
-    waiting = services.submission_intake(
+    waiting = intake.submission_intake(
         data=ReceiptInput(
             channel="self_service",
             rights=[RequestedRight(right="access")],
@@ -921,7 +925,7 @@ def test_a_request_the_worker_has_not_registered_yet_shows_as_such(admin_client)
     page = admin_client.get(url).content.decode()
     assert "being registered by the worker" in page
 
-    services.submission_register(submission_id=waiting.pk)
+    intake.submission_register(submission_id=waiting.pk)
     page = admin_client.get(url).content.decode()
     assert "being registered by the worker" not in page
     assert waiting.cases.get().reference in page
@@ -987,7 +991,7 @@ def test_staff_register_verify_and_complete_a_request(staff_page, live_server, s
     assert second.status == S.IN_PROGRESS  # verified with it, answered on its own page
 
     # The queue: the second right still open, next to work that is late or due soon.
-    today = selectors.local_today()
+    today = deadlines.today()
     for number, (target, due) in enumerate([(-3, -1), (-1, 2), (2, 5)], start=900):
         DsrCaseFactory(
             reference=f"DSR-2026-{number:06d}",

@@ -9,10 +9,12 @@ from django.utils import timezone
 
 from core.errors import ApplicationError
 from core.models import OutboxEmail
+from dsr import rules
 from dsr.choices import CaseStatus, EventKind, LetterKind
 from dsr.models import CaseEvent, DsrCase, Letter
-from dsr.services import cases as services
-from dsr.services.cases import ReceiptInput, RequestedRight, VerificationLinkError
+from dsr.selectors import cases as case_selectors
+from dsr.services import intake, transitions
+from dsr.services.intake import ReceiptInput, RequestedRight, VerificationLinkError
 from tests.factories import (
     ControllerProfileFactory,
     DataSubjectFactory,
@@ -44,7 +46,7 @@ def receive(*rights, channel="email", email="anna.berg@example.org", **fields):
         requester_name="Anna Berg",
         **fields,
     )
-    return services.submission_receive(data=data)
+    return intake.submission_receive(data=data)
 
 
 def status_events(case) -> list[CaseEvent]:
@@ -102,7 +104,7 @@ def test_receipt_refuses_bad_input_clearly(frozen):
     with pytest.raises(ApplicationError, match="Unknown right"):
         receive("telepathy")
     with pytest.raises(ApplicationError, match="corrected"):
-        services.submission_receive(
+        intake.submission_receive(
             data=ReceiptInput(channel="email", rights=[RequestedRight("rectification")])
         )
     with pytest.raises(ApplicationError, match="email address"):
@@ -144,7 +146,7 @@ def test_a_self_service_request_waits_for_its_emailed_link(frozen):
     token = verification_token()
     assert len(token) >= 22  # at least 128 bits
 
-    services.verification_confirm(token=token)
+    intake.verification_confirm(token=token)
 
     for case in submission.cases.all():
         assert case.status == S.IN_PROGRESS
@@ -156,9 +158,9 @@ def test_a_self_service_request_waits_for_its_emailed_link(frozen):
 def test_a_confirmation_link_works_once(frozen):
     receive("access", channel="self_service")
     token = verification_token()
-    services.verification_confirm(token=token)
+    intake.verification_confirm(token=token)
     with pytest.raises(VerificationLinkError) as used:
-        services.verification_confirm(token=token)
+        intake.verification_confirm(token=token)
     assert used.value.reason == "used"
 
 
@@ -167,23 +169,23 @@ def test_a_confirmation_link_expires_after_24_hours(frozen):
     token = verification_token()
     frozen.shift(timedelta(hours=24, seconds=1))
     with pytest.raises(VerificationLinkError) as expired:
-        services.verification_confirm(token=token)
+        intake.verification_confirm(token=token)
     assert expired.value.reason == "expired"
     assert DsrCase.objects.get().status == S.AWAITING_IDENTITY
 
 
 def test_an_unknown_link_is_refused(frozen):
     with pytest.raises(VerificationLinkError) as unknown:
-        services.verification_confirm(token="x" * 43)
+        intake.verification_confirm(token="x" * 43)
     assert unknown.value.reason == "unknown"
 
 
 def test_a_new_link_can_be_sent_and_the_old_one_still_expires(frozen):
     submission = receive("access", channel="self_service")
     first = verification_token()
-    second = services.verification_send(submission=submission)
+    second = intake.verification_send(submission=submission)
     assert first != second
-    services.verification_confirm(token=second)
+    intake.verification_confirm(token=second)
     assert DsrCase.objects.get().status == S.IN_PROGRESS
 
 
@@ -211,11 +213,13 @@ ALLOWED = {
 def move(case, to, actor):
     """Ask the service that leads to `to` from wherever the case is."""
     if to == S.AWAITING_IDENTITY:
-        return services.case_request_identity(case=case, actor=actor, explanation="A copy of ID.")
+        return transitions.case_request_identity(
+            case=case, actor=actor, explanation="A copy of ID."
+        )
     if to == S.IN_PROGRESS:
         if case.status == S.AWAITING_REQUESTER:
-            return services.case_resume(case=case, actor=actor)
-        return services.case_verify_identity(
+            return transitions.case_resume(case=case, actor=actor)
+        return transitions.case_verify_identity(
             case=case,
             method="id_document",
             evidence="Passport seen on a video call.",
@@ -223,17 +227,17 @@ def move(case, to, actor):
             all_linked=False,
         )[0]
     if to == S.AWAITING_REQUESTER:
-        return services.case_ask_requester(case=case, actor=actor, question="Which account?")
+        return transitions.case_ask_requester(case=case, actor=actor, question="Which account?")
     if to == S.COMPLETED:
-        return services.case_complete(case=case, actor=actor, outcome="Copy sent.")
+        return transitions.case_complete(case=case, actor=actor, outcome="Copy sent.")
     if to == S.PARTIALLY_COMPLETED:
-        return services.case_complete(case=case, actor=actor, outcome="Part.", partially=True)
+        return transitions.case_complete(case=case, actor=actor, outcome="Part.", partially=True)
     if to == S.REFUSED:
-        return services.case_refuse(
+        return transitions.case_refuse(
             case=case, actor=actor, basis="other", reasons="We hold no such data category."
         )
     if to == S.WITHDRAWN:
-        return services.case_withdraw(case=case, actor=actor)
+        return transitions.case_withdraw(case=case, actor=actor)
     raise AssertionError(to)
 
 
@@ -255,7 +259,7 @@ def test_every_transition_is_allowed_or_refused_with_one_event(
         assert (event.from_status, event.to_status) == (from_status, to_status)
         assert event.actor == privacy_officer
         assert event.at == timezone.now()
-        assert (moved.closed_at is not None) == (to_status in services.FINAL_STATUSES)
+        assert (moved.closed_at is not None) == (to_status in transitions.FINAL_STATUSES)
     else:
         with pytest.raises(ApplicationError) as refused:
             move(case, to_status, privacy_officer)
@@ -266,7 +270,7 @@ def test_every_transition_is_allowed_or_refused_with_one_event(
 
 
 def test_the_service_table_is_the_one_the_issue_describes():
-    assert {k: set(v) for k, v in services.TRANSITIONS.items()} == {
+    assert {k: set(v) for k, v in rules.TRANSITIONS.items()} == {
         k: v for k, v in ALLOWED.items() if v
     }
 
@@ -274,12 +278,14 @@ def test_the_service_table_is_the_one_the_issue_describes():
 def test_a_refused_transition_explains_itself(frozen, privacy_officer):
     case = DsrCaseFactory(status=S.COMPLETED, reference="DSR-2026-000042")
     with pytest.raises(ApplicationError, match="DSR-2026-000042 is completed; it cannot become"):
-        services.case_withdraw(case=case, actor=privacy_officer)
+        transitions.case_withdraw(case=case, actor=privacy_officer)
 
 
 def test_events_are_append_only(frozen, privacy_officer):
     case = DsrCaseFactory()
-    event = services.case_add_note(case=case, actor=privacy_officer, note="Called the requester.")
+    event = transitions.case_add_note(
+        case=case, actor=privacy_officer, note="Called the requester."
+    )
     with pytest.raises(IntegrityError), transaction.atomic():
         CaseEvent.objects.filter(pk=event.pk).update(note="rewritten")
     with pytest.raises(IntegrityError), transaction.atomic():
@@ -292,11 +298,11 @@ def test_events_are_append_only(frozen, privacy_officer):
 def test_staff_verification_needs_method_and_evidence(frozen, privacy_officer):
     case = DsrCaseFactory(status=S.AWAITING_IDENTITY)
     with pytest.raises(ApplicationError, match="evidence"):
-        services.case_verify_identity(
+        transitions.case_verify_identity(
             case=case, method="id_document", evidence=" ", actor=privacy_officer
         )
     with pytest.raises(ApplicationError, match="how the identity"):
-        services.case_verify_identity(
+        transitions.case_verify_identity(
             case=case, method="email_link", evidence="x", actor=privacy_officer
         )
 
@@ -304,7 +310,7 @@ def test_staff_verification_needs_method_and_evidence(frozen, privacy_officer):
 def test_verifying_one_case_verifies_its_linked_cases(frozen, privacy_officer):
     submission = receive("access", "erasure")
     first = submission.cases.order_by("pk").first()
-    services.case_verify_identity(
+    transitions.case_verify_identity(
         case=first, method="id_document", evidence="Driving licence checked.", actor=privacy_officer
     )
     assert set(submission.cases.values_list("status", flat=True)) == {S.IN_PROGRESS}
@@ -313,8 +319,8 @@ def test_verifying_one_case_verifies_its_linked_cases(frozen, privacy_officer):
 
 def test_identity_that_cannot_be_established_is_a_refusal_with_rights(frozen, privacy_officer):
     case = receive("access").cases.get()
-    services.case_request_identity(case=case, actor=privacy_officer, explanation="Send ID.")
-    services.case_identity_failed(
+    transitions.case_request_identity(case=case, actor=privacy_officer, explanation="Send ID.")
+    transitions.case_identity_failed(
         case=case, actor=privacy_officer, reasons="No reply to our request."
     )
 
@@ -336,14 +342,14 @@ def test_identity_that_cannot_be_established_is_a_refusal_with_rights(frozen, pr
 def test_a_pause_with_a_recorded_reason_stops_the_clock(frozen, privacy_officer):
     case = DsrCaseFactory(status=S.IN_PROGRESS)
     assert case.due_date == date(2026, 4, 7)
-    services.case_ask_requester(
+    transitions.case_ask_requester(
         case=case,
         actor=privacy_officer,
         question="Which of your two accounts?",
         pause_reason="We cannot tell which account the request is about.",
     )
     frozen.shift(timedelta(days=3))
-    services.case_resume(case=case, actor=privacy_officer, note="Answered by email.")
+    transitions.case_resume(case=case, actor=privacy_officer, note="Answered by email.")
 
     case.refresh_from_db()
     assert case.paused_days == 3
@@ -356,9 +362,9 @@ def test_a_pause_with_a_recorded_reason_stops_the_clock(frozen, privacy_officer)
 
 def test_without_a_recorded_reason_the_clock_runs(frozen, privacy_officer):
     case = DsrCaseFactory(status=S.IN_PROGRESS)
-    services.case_ask_requester(case=case, actor=privacy_officer, question="Which account?")
+    transitions.case_ask_requester(case=case, actor=privacy_officer, question="Which account?")
     frozen.shift(timedelta(days=3))
-    services.case_resume(case=case, actor=privacy_officer)
+    transitions.case_resume(case=case, actor=privacy_officer)
     case.refresh_from_db()
     assert case.paused_days == 0
     assert case.due_date == date(2026, 4, 7)
@@ -367,8 +373,8 @@ def test_without_a_recorded_reason_the_clock_runs(frozen, privacy_officer):
 def test_an_extension_needs_a_reason_and_is_notified(frozen, privacy_officer):
     case = DsrCaseFactory(status=S.IN_PROGRESS)
     with pytest.raises(ApplicationError, match="reason"):
-        services.case_extend(case=case, actor=privacy_officer, reason="  ")
-    services.case_extend(case=case, actor=privacy_officer, reason="Data in eleven systems.")
+        transitions.case_extend(case=case, actor=privacy_officer, reason="  ")
+    transitions.case_extend(case=case, actor=privacy_officer, reason="Data in eleven systems.")
 
     case.refresh_from_db()
     assert case.extended_due_date == date(2026, 6, 5)
@@ -378,17 +384,17 @@ def test_an_extension_needs_a_reason_and_is_notified(frozen, privacy_officer):
     assert "Data in eleven systems." in letter.body
     assert "5 June 2026" in letter.body or "June 5, 2026" in letter.body
     with pytest.raises(ApplicationError, match="already been extended"):
-        services.case_extend(case=case, actor=privacy_officer, reason="Again.")
+        transitions.case_extend(case=case, actor=privacy_officer, reason="Again.")
 
 
 def test_an_extension_after_the_first_due_date_is_refused(frozen, privacy_officer):
     case = DsrCaseFactory(status=S.IN_PROGRESS)
     frozen.move_to("2026-04-07T23:00:00+02:00")  # still 7 April in Stockholm: allowed
-    services.case_extend(case=case, actor=privacy_officer, reason="Complex.")
+    transitions.case_extend(case=case, actor=privacy_officer, reason="Complex.")
     late = DsrCaseFactory(status=S.IN_PROGRESS, submission__received_at=case.received_at)
     frozen.move_to("2026-04-08T00:30:00+02:00")
     with pytest.raises(ApplicationError, match="has passed"):
-        services.case_extend(case=late, actor=privacy_officer, reason="Complex.")
+        transitions.case_extend(case=late, actor=privacy_officer, reason="Complex.")
     late.refresh_from_db()
     assert late.extended_due_date is None
 
@@ -402,8 +408,8 @@ def test_a_case_with_open_tasks_closes_only_with_a_recorded_reason(frozen, priva
     case = DsrCaseFactory(status=S.IN_PROGRESS)
     case.tasks.create(kind="system", system=SystemFactory(), operation="export", status="failed")
     with pytest.raises(ApplicationError, match="still open"):
-        services.case_complete(case=case, actor=privacy_officer, outcome="Copy sent.")
-    services.case_complete(
+        transitions.case_complete(case=case, actor=privacy_officer, outcome="Copy sent.")
+    transitions.case_complete(
         case=case,
         actor=privacy_officer,
         outcome="Copy sent.",
@@ -417,10 +423,10 @@ def test_a_case_with_open_tasks_closes_only_with_a_recorded_reason(frozen, priva
 def test_an_art_12_5_refusal_needs_a_written_justification(frozen, privacy_officer):
     case = DsrCaseFactory(status=S.IN_PROGRESS)
     with pytest.raises(ApplicationError, match="justification"):
-        services.case_refuse(
+        transitions.case_refuse(
             case=case, actor=privacy_officer, basis="excessive", reasons="Fifth copy this month."
         )
-    services.case_refuse(
+    transitions.case_refuse(
         case=case,
         actor=privacy_officer,
         basis="excessive",
@@ -434,8 +440,8 @@ def test_an_art_12_5_refusal_needs_a_written_justification(frozen, privacy_offic
 def test_a_refusal_always_states_reasons_and_rights(frozen, privacy_officer):
     case = receive("erasure").cases.get()
     with pytest.raises(ApplicationError, match="reasons"):
-        services.case_refuse(case=case, actor=privacy_officer, basis="other", reasons="")
-    services.case_refuse(
+        transitions.case_refuse(case=case, actor=privacy_officer, basis="other", reasons="")
+    transitions.case_refuse(
         case=case,
         actor=privacy_officer,
         basis="erasure_exception",
@@ -449,7 +455,7 @@ def test_a_refusal_always_states_reasons_and_rights(frozen, privacy_officer):
 
 def test_letters_follow_the_case_language(frozen, privacy_officer):
     case = receive("access", language="sv").cases.get()
-    services.case_refuse(case=case, actor=privacy_officer, basis="other", reasons="Skäl.")
+    transitions.case_refuse(case=case, actor=privacy_officer, basis="other", reasons="Skäl.")
     letter = Letter.objects.get(kind=LetterKind.REFUSAL)
     assert letter.language == "sv"
     assert "Integritetsskyddsmyndigheten" in letter.body
@@ -460,10 +466,10 @@ def test_letters_follow_the_case_language(frozen, privacy_officer):
 
 def test_a_resubmission_while_the_first_is_open_is_linked_not_worked_twice(frozen, privacy_officer):
     first = receive("erasure").cases.get()
-    services.case_start(case=first, actor=privacy_officer)
+    transitions.case_start(case=first, actor=privacy_officer)
     frozen.shift(timedelta(days=2))
     second = receive("erasure").cases.get()
-    services.case_start(case=second, actor=privacy_officer)
+    transitions.case_start(case=second, actor=privacy_officer)
 
     second.refresh_from_db()
     assert second.duplicate_of == first
@@ -474,9 +480,9 @@ def test_a_resubmission_while_the_first_is_open_is_linked_not_worked_twice(froze
 
 def test_a_different_right_is_not_a_duplicate(frozen, privacy_officer):
     first = receive("erasure").cases.get()
-    services.case_start(case=first, actor=privacy_officer)
+    transitions.case_start(case=first, actor=privacy_officer)
     other = receive("access").cases.get()
-    services.case_start(case=other, actor=privacy_officer)
+    transitions.case_start(case=other, actor=privacy_officer)
     other.refresh_from_db()
     assert other.duplicate_of is None and other.status == S.IN_PROGRESS
 
@@ -486,9 +492,9 @@ def test_unconfirmed_self_service_requests_close_after_the_set_days(frozen, sett
     confirmed = receive("erasure", channel="self_service", email="bo@example.org")
     reference = confirmed.cases.get().reference
     body = OutboxEmail.objects.get(reference=reference).body_text
-    services.verification_confirm(token=body.split("/verify/")[1].split("/")[0])
+    intake.verification_confirm(token=body.split("/verify/")[1].split("/")[0])
     frozen.shift(settings.DSR_UNCONFIRMED_CLOSE_AFTER - timedelta(hours=1))
-    assert list(services.cases_unconfirmed_due()) == []
+    assert list(case_selectors.cases_unconfirmed_due()) == []
     frozen.shift(timedelta(hours=2))
 
     from dsr.tasks import close_unconfirmed_cases
@@ -505,7 +511,7 @@ def test_assignment_is_recorded_and_skips_closed_cases(frozen, privacy_officer, 
     open_case = DsrCaseFactory(status=S.IN_PROGRESS)
     closed_case = DsrCaseFactory(status=S.COMPLETED)
     assert (
-        services.cases_assign(
+        transitions.cases_assign(
             cases=[open_case, closed_case], assignee=support_agent, actor=privacy_officer
         )
         == 1
@@ -520,7 +526,7 @@ def test_a_marketing_objection_suppresses_the_address_at_once(frozen, privacy_of
 
     subject = DataSubjectFactory(email="anna.berg@example.org")
     case = receive("objection_marketing").cases.get()
-    services.case_start(case=case, actor=privacy_officer)
+    transitions.case_start(case=case, actor=privacy_officer)
     assert consent_state(subject) == "withdrawn"
 
 

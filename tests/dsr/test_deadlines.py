@@ -117,4 +117,7 @@ def test_paused_days_push_the_dates_back():
 
 def test_the_extension_notice_is_due_by_the_first_deadline():
     received_at = noon(date(2026, 3, 5))
-    assert deadlines.extension_notice_deadline(received_at) == date(2026, 4, 7)
+    first_due = deadlines.due_date(received_at)
+    assert deadlines.extension_notice_deadline(first_due) == first_due == date(2026, 4, 7)
+    paused = deadlines.due_date(received_at, paused_days=3)
+    assert deadlines.extension_notice_deadline(paused) == date(2026, 4, 8)

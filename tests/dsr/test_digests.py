@@ -25,6 +25,7 @@ from core.tasks import send_outbox_email
 from dsr import deadlines
 from dsr.choices import FINAL_STATUSES, CaseStatus, Right
 from dsr.models import CaseTask, DsrCase, ExportJob, RetentionRun
+from dsr.selectors import digests as digest_selectors
 from dsr.services import digests
 from dsr.tasks import send_digest, sweep_digests
 from tests.factories import (
@@ -66,9 +67,9 @@ def keys() -> set[str]:
 # --- Periods --------------------------------------------------------------------------------
 
 
-def period_at(now: str, **fields) -> digests.DigestPeriod:
+def period_at(now: str, **fields) -> digest_selectors.DigestPeriod:
     subscription = DigestSubscription(time_zone="America/New_York", **fields)
-    return digests.period_due(subscription, utc(now))
+    return digest_selectors.period_due(subscription, utc(now))
 
 
 def local_days(period) -> tuple[date, date]:
@@ -145,7 +146,7 @@ def test_monthly_is_the_previous_calendar_month():
 
 def test_a_preview_covers_the_period_ending_now():
     subscription = DigestSubscription(frequency="monthly", hour=7, time_zone="America/New_York")
-    period = digests.period_preview(subscription, utc("2026-03-31T16:00"))
+    period = digest_selectors.period_preview(subscription, utc("2026-03-31T16:00"))
     assert period.end == utc("2026-03-31T16:00")
     assert period.start == datetime(2026, 2, 28, 12, tzinfo=NEW_YORK)
     assert period.due_at is None
@@ -205,7 +206,7 @@ def test_after_an_outage_only_the_latest_period_is_sent(time_machine):
 def test_digests_due_waits_for_the_hour_in_the_subscribers_zone(time_machine):
     new_york = manager("anna", frequency="daily", hour=7, time_zone="America/New_York")
     stockholm = manager("bo", frequency="daily", hour=7)
-    due = digests.digests_due(utc("2026-03-10T06:30"))  # 07:30 Stockholm, 02:30 New York
+    due = digest_selectors.digests_due(utc("2026-03-10T06:30"))  # 07:30 Stockholm, 02:30 New York
     assert {(s.pk, p.first_day) for s, p in due} == {
         (stockholm.pk, date(2026, 3, 9)),
         (new_york.pk, date(2026, 3, 8)),
@@ -347,7 +348,7 @@ def surroundings():
 
 
 def figures():
-    return digests.digest_figures(
+    return digest_selectors.digest_figures(
         start=PERIOD_START, end=PERIOD_END, previous_start=PREVIOUS_START, today=TODAY
     )
 
@@ -460,7 +461,7 @@ def test_the_first_cases_due_soon_are_exact_when_more_are_due_than_listed(time_m
     build_cases(1200, seed=5)
     expected = independent(list(DsrCase.objects.all()))
     result = figures()
-    assert expected["soon"][0] > digests.CASE_LIST_LIMIT
+    assert expected["soon"][0] > digest_selectors.CASE_LIST_LIMIT
     assert (result.due_soon.total, [c.reference for c in result.due_soon.items]) == expected["soon"]
     assert (result.overdue.total, [c.reference for c in result.overdue.items]) == expected[
         "overdue"
@@ -488,7 +489,7 @@ def test_the_figures_of_other_periods_match_counts_computed_from_the_cases(
     time_machine.move_to(NOW, tick=False)
     build_cases(400, seed=3)
     expected = independent(list(DsrCase.objects.all()), start, end, previous_start, today)
-    result = digests.digest_figures(
+    result = digest_selectors.digest_figures(
         start=start, end=end, previous_start=previous_start, today=today
     )
     assert {
@@ -512,7 +513,7 @@ def test_the_figures_of_other_periods_match_counts_computed_from_the_cases(
 
 def test_no_retention_sweep_is_said_in_words(time_machine):
     time_machine.move_to(NOW, tick=False)
-    assert digests.retention_runs_in(PERIOD_START, PERIOD_END) == []
+    assert digest_selectors.retention_runs_in(PERIOD_START, PERIOD_END) == []
     subscription = manager("anna")
     email = digests.digest_send(subscription=subscription, now=NOW, preview=True)
     assert "No retention sweep ran in this period." in email.body_text
@@ -567,7 +568,7 @@ def test_the_digest_arrives_as_html_and_text_with_the_chart_inline(time_machine,
     assert chart.format == "PNG" and chart.size == (1120, 440)
     assert 'width="560" height="220"' in html
 
-    figures_now = digests.digest_figures(
+    figures_now = digest_selectors.digest_figures(
         start=PERIOD_START, end=PERIOD_END, previous_start=PREVIOUS_START, today=TODAY
     )
     assert f'id="total-new">{figures_now.totals.new}<' in html

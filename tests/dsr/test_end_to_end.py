@@ -19,10 +19,11 @@ from django.utils import timezone
 from accounts.models import User
 from core.db import database_drop
 from demo import names
+from dsr import files
 from dsr.choices import CaseStatus, LetterKind, TaskKind, TaskStatus
 from dsr.models import CaseTask, Letter, RetainedData, SystemConnector
-from dsr.services import cases, fulfilment
-from dsr.services.cases import ReceiptInput, RequestedRight
+from dsr.services import fulfilment, intake, transitions
+from dsr.services.intake import ReceiptInput, RequestedRight
 from privacy.selectors import subject_by_email
 from processors.models import Processor
 from tests.dsr.conftest import AWS_CONTACT, platform_count, platform_rows
@@ -63,7 +64,7 @@ def demo(settings, tmp_path):
 
 def _receive(email: str, right: str, officer):
     subject = subject_by_email(email)
-    submission = cases.submission_receive(
+    submission = intake.submission_receive(
         data=ReceiptInput(
             channel="email",
             rights=[RequestedRight(right)],
@@ -73,12 +74,12 @@ def _receive(email: str, right: str, officer):
     )
     case = submission.cases.get()
     assert case.subject == subject
-    cases.case_start(case=case, actor=officer)
+    transitions.case_start(case=case, actor=officer)
     return case
 
 
 @pytest.mark.worker
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_an_erasure_in_the_demo_platform_on_postgresql(
     demo, settings, platform_postgresql, celery_worker, smtp_sink
 ):
@@ -158,7 +159,7 @@ def test_an_erasure_in_the_demo_platform_on_postgresql(
         done_at=timezone.now(),
     )
 
-    case = cases.case_complete(
+    case = transitions.case_complete(
         case=case, actor=officer, outcome="We have erased your personal data."
     )
 
@@ -216,7 +217,7 @@ def test_the_demo_seeds_its_platform_database_once_and_answers_an_access_request
         assert fulfilment.task_run(task_id=task_id) == "done"
 
     task = case.tasks.get(system__name=names.SYS_DATABASE)
-    exported = json.loads(fulfilment.result_file_read(task))
+    exported = json.loads(files.result_file_read(task))
     assert [u["email"].lower() for u in exported[names.CAT_ACCOUNT]["users"]] == [email]
     events = case.tasks.get(system__name=names.SYS_EVENTS)
     assert events.result["statements"][0]["rows"] == platform_count(

@@ -23,9 +23,9 @@ from core.models import AccessLogEntry, OutboxEmail
 from core.tasks import send_outbox_email
 from dsr.choices import ExportFileKind, ExportStatus
 from dsr.models import DownloadCode, ExportFile, ExportJob
-from dsr.services import cases as services
-from dsr.services.cases import ReceiptInput, RequestedRight
+from dsr.services import intake, transitions
 from dsr.services.exports import export_store_file, exports_expire_due
+from dsr.services.intake import ReceiptInput, RequestedRight
 from tests.factories import ControllerProfileFactory
 
 pytestmark = pytest.mark.django_db
@@ -51,7 +51,7 @@ def frozen(time_machine):
 
 
 def receive(email: str, *rights: str, name: str = "Anna Berg"):
-    return services.submission_receive(
+    return intake.submission_receive(
         data=ReceiptInput(
             channel="email",
             rights=[RequestedRight(right) for right in rights],
@@ -91,8 +91,8 @@ def requester(email: str, name: str, *, answered: bool = True):
     submission = receive(email, "access", name=name)
     case = submission.cases.get()
     if answered:
-        services.case_start(case=case, actor=None)
-        services.case_complete(case=case, actor=None, outcome="Your data is ready to download.")
+        transitions.case_start(case=case, actor=None)
+        transitions.case_complete(case=case, actor=None, outcome="Your data is ready to download.")
         case.refresh_from_db()
     return SimpleNamespace(
         submission=submission, case=case, job=ready_export(case), token=submission.status_token
@@ -440,9 +440,9 @@ def test_the_completion_letter_says_where_and_until_when_to_download(frozen):
 
     submission = receive("cleo@example.org", "access", name="Cleo")
     case = submission.cases.get()
-    services.case_start(case=case, actor=None)
+    transitions.case_start(case=case, actor=None)
     ready_export(case)
-    services.case_complete(case=case, actor=None, outcome="Your copy is ready.")
+    transitions.case_complete(case=case, actor=None, outcome="Your copy is ready.")
     body = Letter.objects.get(case=case, kind="completion").body
     assert f"download the report and the data files from {submission.status_url}" in body
     assert "until March 12, 2026" in body

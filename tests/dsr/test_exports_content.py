@@ -5,7 +5,7 @@ matches; only provided data is portable; the web page is self-contained; hostile
 text comes out safe.
 
 The tasks' result files are written as the fulfilment service writes them
-(fulfilment._store_result_file), with rows chosen here: a demo-like organisation
+(files.result_file_store), with rows chosen here: a demo-like organisation
 administrator with an account, usage events, invoices, a file a webhook system sent, and a
 system still being searched.
 """
@@ -26,14 +26,13 @@ from django.utils import timezone, translation
 
 from core.access_log import access_log_record
 from core.choices import AccessAction
-from dsr import exports
+from dsr import exports, files
 from dsr.choices import ExportFileKind, ExportStatus, Operation, TaskKind, TaskStatus
 from dsr.exports import package as package_module
 from dsr.exports import report as report_module
 from dsr.exports.report import pdf_page_count, rows_to_show
 from dsr.models import CaseTask, ExportJob
 from dsr.services import exports as export_services
-from dsr.services import fulfilment
 from privacy.choices import SubjectCategory, SubjectSource
 from processors.choices import ProcessorRole
 from tests.factories import (
@@ -102,7 +101,7 @@ def _task(case, system, *, status=TaskStatus.DONE, kind="postgresql"):
 
 
 def _store(task, name: str, data: bytes) -> None:
-    fulfilment._store_result_file(task, name, data)
+    files.result_file_store(task, name, data)
     task.save()
 
 
@@ -815,7 +814,7 @@ def test_the_export_service_stores_the_built_files(access_case):
     stored = {f.kind: f for f in job.files.all()}
     assert set(stored) == {ExportFileKind.REPORT, ExportFileKind.PACKAGE, ExportFileKind.HTML}
     for file in stored.values():
-        data = export_services.export_file_read(file)
+        data = files.export_file_read(file)
         assert hashlib.sha256(data).hexdigest() == file.sha256
         assert len(data) == file.size
 

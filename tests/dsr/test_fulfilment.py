@@ -13,11 +13,12 @@ from django.utils import timezone
 from core.errors import ApplicationError
 from core.models import OutboxEmail
 from demo import names
+from dsr import files
 from dsr.choices import CaseStatus, EventKind, LetterKind, TaskKind, TaskStatus
 from dsr.connectors import webhook
 from dsr.models import CaseTask, Letter, RetainedData
-from dsr.services import cases, fulfilment
-from dsr.services.cases import ReceiptInput, RequestedRight
+from dsr.services import fulfilment, intake, transitions
+from dsr.services.intake import ReceiptInput, RequestedRight
 from dsr.tasks import run_case_task, sweep_pending_case_tasks
 from tests.dsr.conftest import ANNA, ANNA_PRIVATE, AWS_CONTACT, platform_count
 from tests.dsr.factories import WEBHOOK_SECRET, ManualConnectorFactory, WebhookConnectorFactory
@@ -49,7 +50,7 @@ def start(privacy_officer, on_commit):
 
     def start(right="erasure", **fields):
         def receive_and_verify():
-            submission = cases.submission_receive(
+            submission = intake.submission_receive(
                 data=ReceiptInput(
                     channel="email",
                     rights=[RequestedRight(right, **fields)],
@@ -58,7 +59,7 @@ def start(privacy_officer, on_commit):
                 )
             )
             case = submission.cases.get()
-            cases.case_start(case=case, actor=privacy_officer)
+            transitions.case_start(case=case, actor=privacy_officer)
             return case
 
         return on_commit(receive_and_verify)
@@ -158,7 +159,9 @@ def test_an_erasure_runs_in_every_system_and_keeps_the_invoices_the_law_requires
         evidence="Sent through Stripe's privacy request form, ticket 4711.",
         done_at=timezone.now(),
     )
-    case = cases.case_complete(case=case, actor=privacy_officer, outcome="Your data is erased.")
+    case = transitions.case_complete(
+        case=case, actor=privacy_officer, outcome="Your data is erased."
+    )
 
     assert case.status == CaseStatus.PARTIALLY_COMPLETED
     body = Letter.objects.get(case=case, kind=LetterKind.COMPLETION).body
@@ -188,7 +191,7 @@ def test_art_19_notices_are_sent_once_however_often_the_last_task_reports(
     run_queued()
     last = system_task(case, names.SYS_BILLING)
     on_commit(fulfilment.task_run, task_id=last.pk)
-    on_commit(fulfilment._after_task_closed, case)
+    on_commit(fulfilment.after_task_closed, case)
 
     assert len([e for e in OutboxEmail.objects.all() if e.to == AWS_CONTACT]) == 1
     assert case.tasks.filter(kind=TaskKind.RECIPIENT_NOTICE).count() == 2
@@ -205,18 +208,18 @@ def test_an_access_request_exports_rows_to_an_encrypted_file_and_counts_to_the_t
     with task.result_file.open("rb") as handle:
         stored = handle.read()
     assert ANNA.encode() not in stored and b"sign_in" not in stored
-    exported = json.loads(fulfilment.result_file_read(task))
+    exported = json.loads(files.result_file_read(task))
     events = exported[names.CAT_USAGE]["events"]
     assert len(events) == task.result["statements"][0]["rows"] > 0
     assert "@" not in json.dumps(task.result)
-    account = json.loads(fulfilment.result_file_read(system_task(case, names.SYS_DATABASE)))
+    account = json.loads(files.result_file_read(system_task(case, names.SYS_DATABASE)))
     assert [u["email"].lower() for u in account[names.CAT_ACCOUNT]["users"]] == [ANNA]
     assert not case.tasks.filter(kind=TaskKind.RECIPIENT_NOTICE).exists()  # not Art. 19
 
 
 def test_a_task_of_a_closed_request_is_not_run(register, start, queued, on_commit):
     case = start("erasure")
-    cases.case_withdraw(case=case, note="Changed her mind.")
+    transitions.case_withdraw(case=case, note="Changed her mind.")
 
     # Closing the case closed its tasks; the queued messages find nothing to do.
     assert set(case.tasks.values_list("status", flat=True)) == {TaskStatus.SKIPPED}
@@ -277,7 +280,7 @@ def test_a_failing_webhook_keeps_the_case_open_with_a_retryable_error_and_loses_
     case.refresh_from_db()
     assert case.status == CaseStatus.IN_PROGRESS
     with pytest.raises(ApplicationError, match="still open"):
-        cases.case_complete(case=case, actor=privacy_officer, outcome="Erased.")
+        transitions.case_complete(case=case, actor=privacy_officer, outcome="Erased.")
     assert not case.tasks.filter(kind=TaskKind.RECIPIENT_NOTICE).exists()
 
     # The system is back: staff retry from the admin.
@@ -372,7 +375,7 @@ def test_a_callback_may_upload_result_files(client, waiting_task):
     waiting_task.refresh_from_db()
     assert waiting_task.status == TaskStatus.DONE
     assert waiting_task.result_file.name.endswith("contacts.csv.enc")
-    assert fulfilment.result_file_read(waiting_task).startswith(b"email,name\nanna.berg@")
+    assert files.result_file_read(waiting_task).startswith(b"email,name\nanna.berg@")
 
 
 def test_a_failure_reported_by_callback_is_visible_and_retryable(
@@ -494,7 +497,7 @@ def test_a_manual_task_waits_for_its_owner_and_completes_only_with_evidence(
     assert task.completed_at < timezone.now() - timedelta(hours=1)
     assert task.evidence.startswith("Deleted 3 tickets")
     assert task.evidence_file.name.endswith(".png.enc")  # kept encrypted
-    data, name, content_type = fulfilment.evidence_file_read(task)
+    data, name, content_type = files.evidence_file_read(task)
     assert data == b"\x89PNG\r\n\x1a\nimage data"
     assert name == f"{case.reference}-evidence.png" and content_type == "image/png"
     assert any("done by hand" in n and "Deleted 3 tickets" in n for n in task_notes(case))

@@ -10,7 +10,6 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django.utils import translation
 
-import dsr.admin_letters  # noqa: F401  registers the admin until dsr.admin imports it
 from core.choices import OutboxStatus
 from core.errors import ApplicationError
 from core.models import OutboxEmail
@@ -18,8 +17,8 @@ from dsr import letters
 from dsr.choices import LetterKind
 from dsr.letter_pdf import body_blocks, render_letter_pdf
 from dsr.models import Letter, LetterTemplate
-from dsr.services import cases as services
-from dsr.services.cases import ReceiptInput, RequestedRight
+from dsr.services import intake, transitions
+from dsr.services.intake import ReceiptInput, RequestedRight
 from dsr.services.letters import letter_send, letter_template_save
 from privacy.choices import Language
 from tests.factories import ControllerProfileFactory, DsrCaseFactory, UserFactory
@@ -75,7 +74,7 @@ def case_in(language: str, **fields):
 
 def posted_refusal(language: str = "en", *, actor, reasons: str = REASONS) -> Letter:
     """A request made by post (no email): its refusal is printed and posted."""
-    submission = services.submission_receive(
+    submission = intake.submission_receive(
         data=ReceiptInput(
             channel="post",
             rights=[RequestedRight("erasure")],
@@ -86,8 +85,8 @@ def posted_refusal(language: str = "en", *, actor, reasons: str = REASONS) -> Le
         actor=actor,
     )
     case = submission.cases.get()
-    services.case_start(case=case, actor=actor)
-    services.case_refuse(case=case, actor=actor, basis="erasure_exception", reasons=reasons)
+    transitions.case_start(case=case, actor=actor)
+    transitions.case_refuse(case=case, actor=actor, basis="erasure_exception", reasons=reasons)
     return Letter.objects.get(case=case, kind=LetterKind.REFUSAL)
 
 
@@ -205,7 +204,7 @@ def test_dates_follow_the_letter_language(frozen):
 
 
 def test_the_acknowledgement_lists_each_right_with_its_reference(frozen):
-    submission = services.submission_receive(
+    submission = intake.submission_receive(
         data=ReceiptInput(
             channel="email",
             rights=[RequestedRight("access"), RequestedRight("erasure")],

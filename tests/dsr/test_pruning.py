@@ -7,8 +7,8 @@ from django.db import connection
 
 from core.models import OutboxEmail
 from dsr.models import CaseEvent, DsrCase, Letter
-from dsr.services import cases as services
-from dsr.services.cases import ReceiptInput, RequestedRight
+from dsr.services import intake, transitions
+from dsr.services.intake import ReceiptInput, RequestedRight
 from dsr.tasks import prune_closed_cases
 from tests.factories import ControllerProfileFactory, DataSubjectFactory
 
@@ -20,7 +20,7 @@ def closed_case(time_machine, privacy_officer):
     time_machine.move_to("2023-03-05T10:00:00+01:00", tick=False)
     ControllerProfileFactory()
     subject = DataSubjectFactory(email="anna.berg@example.org", name="Anna Berg")
-    submission = services.submission_receive(
+    submission = intake.submission_receive(
         data=ReceiptInput(
             channel="email",
             rights=[RequestedRight("erasure", details="Delete everything about Anna Berg")],
@@ -31,14 +31,14 @@ def closed_case(time_machine, privacy_officer):
         )
     )
     case = submission.cases.get()
-    services.case_verify_identity(
+    transitions.case_verify_identity(
         case=case,
         method="id_document",
         evidence="Passport of Anna Berg checked",
         actor=privacy_officer,
     )
-    services.case_add_note(case=case, actor=privacy_officer, note="Anna Berg called again")
-    services.case_complete(
+    transitions.case_add_note(case=case, actor=privacy_officer, note="Anna Berg called again")
+    transitions.case_complete(
         case=case,
         actor=privacy_officer,
         outcome="Your data is erased.",
@@ -119,7 +119,7 @@ def test_the_timeline_still_refuses_any_other_change(closed_case):
 def test_open_cases_are_never_pruned(time_machine):
     time_machine.move_to("2020-01-01T10:00:00Z", tick=False)
     ControllerProfileFactory()
-    submission = services.submission_receive(
+    submission = intake.submission_receive(
         data=ReceiptInput(
             channel="email", rights=[RequestedRight("access")], requester_email="bo@example.org"
         )

@@ -179,10 +179,10 @@ def test_a_query_string_is_not_cached(client, register):
 
 
 def test_the_status_page_keeps_nothing_personal_in_the_cache(client, register):
-    from dsr.services import cases
-    from dsr.services.cases import ReceiptInput, RequestedRight
+    from dsr.services import intake
+    from dsr.services.intake import ReceiptInput, RequestedRight
 
-    submission = cases.submission_receive(
+    submission = intake.submission_receive(
         data=ReceiptInput(
             channel="email",
             rights=[RequestedRight("access")],
@@ -227,10 +227,10 @@ def test_the_redis_backend_reuses_one_client(settings):
 
 
 def test_the_status_page_reads_in_one_query_however_many_letters(client, register):
-    from dsr.services import cases
-    from dsr.services.cases import ReceiptInput, RequestedRight
+    from dsr.services import intake, transitions
+    from dsr.services.intake import ReceiptInput, RequestedRight
 
-    submission = cases.submission_receive(
+    submission = intake.submission_receive(
         data=ReceiptInput(
             channel="email",
             rights=[RequestedRight("access"), RequestedRight("erasure")],
@@ -241,8 +241,8 @@ def test_the_status_page_reads_in_one_query_however_many_letters(client, registe
     page(client, path)
     few = queries_of_get(client, path)
     first, second = submission.cases.order_by("pk")
-    cases.case_record_message(case=first, message="My second address is anna@example.com.")
-    cases.case_record_message(case=second, message="And erase the old one.")
+    transitions.case_record_message(case=first, message="My second address is anna@example.com.")
+    transitions.case_record_message(case=second, message="And erase the old one.")
     assert queries_of_get(client, path) == few
     text = page(client, path)
     assert text.index("My second address") < text.index("And erase the old one.")
@@ -255,10 +255,10 @@ def test_the_status_page_in_the_cached_layout_is_the_page_rendered_whole(rf, reg
     from django.contrib.sessions.backends.db import SessionStore
     from django.shortcuts import render
 
-    from dsr.services import cases
-    from dsr.services.cases import ReceiptInput, RequestedRight
+    from dsr.services import intake
+    from dsr.services.intake import ReceiptInput, RequestedRight
 
-    submission = cases.submission_receive(
+    submission = intake.submission_receive(
         data=ReceiptInput(
             channel="email", rights=[RequestedRight("access")], requester_email="a@example.org"
         )

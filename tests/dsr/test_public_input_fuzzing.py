@@ -6,8 +6,8 @@ from django.core.cache import cache
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dsr.services import cases as services
-from dsr.services.cases import ReceiptInput, RequestedRight
+from dsr.services import intake
+from dsr.services.intake import ReceiptInput, RequestedRight
 from privacy import services as privacy_services
 from tests.factories import ControllerProfileFactory, DataSubjectFactory
 
@@ -80,7 +80,7 @@ def test_the_request_form_never_fails(
 
 @pytest.fixture
 def status_token():
-    submission = services.submission_receive(
+    submission = intake.submission_receive(
         data=ReceiptInput(
             channel="email", rights=[RequestedRight("access")], requester_email="a@example.org"
         )

@@ -7,7 +7,7 @@ import pytest
 
 from accounts.roles import Role
 from core.models import OutboxEmail, SentNotice
-from dsr.services import reminders
+from dsr.selectors import reminders as reminder_selectors
 from dsr.tasks import send_case_reminders, sweep_case_reminders
 from tests.factories import ControllerProfileFactory, DsrCaseFactory, SubmissionFactory, UserFactory
 
@@ -133,7 +133,9 @@ def test_the_select_step_is_one_query(time_machine, django_assert_num_queries):
     at(time_machine, "2026-03-30")
     with django_assert_num_queries(1):
         ids = list(
-            reminders.cases_with_reminders_due(date(2026, 3, 30)).values_list("pk", flat=True)
+            reminder_selectors.cases_with_reminders_due(date(2026, 3, 30)).values_list(
+                "pk", flat=True
+            )
         )
     assert len(ids) == 20
 

@@ -16,7 +16,7 @@ from config.celery import app
 from core.models import OutboxEmail, SentNotice
 from dsr.tasks import send_case_reminders, sweep_case_reminders
 from tests.factories import ControllerProfileFactory, DsrCaseFactory, SubmissionFactory, UserFactory
-from tests.processes import project_env, start_celery_worker, stop
+from tests.processes import database_url, project_env, start_celery_worker, stop
 
 pytestmark = [pytest.mark.worker, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -49,9 +49,9 @@ def cases_due(count: int, *, days_ago: int = 26):
 
 def lead_kind(case) -> str:
     """The lead-time reminder due for `case` today (computed the way staff would)."""
-    from dsr.services.reminders import today_local
+    from dsr.deadlines import today
 
-    days_left = (case.target_date - today_local()).days
+    days_left = (case.target_date - today()).days
     lead = min(lead for lead in [*settings.DSR_REMINDER_LEAD_DAYS, 0] if lead >= days_left)
     return f"target-{lead}"
 
@@ -101,7 +101,7 @@ def test_a_worker_killed_mid_sweep_loses_and_repeats_nothing(team, tmp_path):
     db_name = settings.DATABASES["default"]["NAME"]
     env = project_env(
         DJANGO_SETTINGS_MODULE="config.settings.test",
-        DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{db_name}",
+        DATABASE_URL=database_url(db_name),
         CELERY_BROKER_URL=settings.CELERY_BROKER_URL,
     )
     app.control.purge()

@@ -11,7 +11,8 @@ from django.test.utils import CaptureQueriesContext
 from core.models import OutboxEmail
 from dsr.choices import CaseStatus
 from dsr.models import DsrCase, Submission
-from dsr.services import cases as case_services
+from dsr.selectors import cases as case_selectors
+from dsr.services import intake
 from dsr.tasks import sweep_unregistered_submissions
 from tests.factories import ControllerProfileFactory, DataSubjectFactory
 
@@ -94,15 +95,15 @@ def test_the_form_answers_after_writing_the_request_down(
     assert stored and "objection" not in stored and "profiling" not in stored
 
     # The worker's task, delivered twice (a redelivery after a lost ack): registered once.
-    assert case_services.submission_register(submission_id=submission.pk) is not None
-    assert case_services.submission_register(submission_id=submission.pk) is None
+    assert intake.submission_register(submission_id=submission.pk) is not None
+    assert intake.submission_register(submission_id=submission.pk) is None
     cases = list(DsrCase.objects.order_by("pk"))
     assert [c.right for c in cases] == ["access", "objection"]
     assert cases[1].details == "No profiling"
     assert {c.received_at for c in cases} == {submission.received_at}  # the clock ran already
     assert OutboxEmail.objects.count() == 1
     assert Submission.objects.get().intake == ""
-    assert case_services.submissions_awaiting_registration() == []
+    assert case_selectors.submissions_awaiting_registration() == []
 
 
 def strip_csrf(html: str) -> str:
@@ -205,6 +206,6 @@ def test_a_submission_that_cannot_be_registered_holds_up_no_other(client, caplog
     assert sweep_unregistered_submissions() == 1
     assert [c.submission_id for c in DsrCase.objects.all()] == [second.pk]
     # The broken one is kept as it was, logged, and tried again by the next sweep.
-    assert case_services.submissions_awaiting_registration() == [first.pk]
+    assert case_selectors.submissions_awaiting_registration() == [first.pk]
     assert Submission.objects.get(pk=first.pk).intake == "not the JSON we wrote"
     assert f"could not register submission {first.pk}" in caplog.text

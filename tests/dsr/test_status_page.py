@@ -5,15 +5,15 @@ import pytest
 from core.models import OutboxEmail
 from dsr.choices import CaseStatus
 from dsr.models import DsrCase
-from dsr.services import cases as services
-from dsr.services.cases import ReceiptInput, RequestedRight
+from dsr.services import intake
+from dsr.services.intake import ReceiptInput, RequestedRight
 from tests.factories import ControllerProfileFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def receive(email: str, *rights: str, name: str = "Anna Berg"):
-    return services.submission_receive(
+    return intake.submission_receive(
         data=ReceiptInput(
             channel="email",
             rights=[RequestedRight(r) for r in rights],

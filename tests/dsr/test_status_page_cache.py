@@ -11,12 +11,12 @@ from django.test import Client
 from django.utils import timezone
 
 from core import crypto, public_cache
-from dsr import selectors
 from dsr.choices import ExportStatus
 from dsr.models import ExportJob
-from dsr.services import cases as services
-from dsr.services.cases import ReceiptInput, RequestedRight
+from dsr.selectors import status_page
+from dsr.services import intake, transitions
 from dsr.services.exports import exports_expire_due
+from dsr.services.intake import ReceiptInput, RequestedRight
 from tests.factories import ControllerProfileFactory
 
 pytestmark = pytest.mark.django_db
@@ -28,7 +28,7 @@ TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 def anna(time_machine):
     time_machine.move_to("2026-03-05T10:00:00+01:00", tick=False)
     ControllerProfileFactory()
-    return services.submission_receive(
+    return intake.submission_receive(
         data=ReceiptInput(
             channel="email",
             rights=[RequestedRight("access"), RequestedRight("erasure")],
@@ -62,7 +62,7 @@ def test_a_reload_renders_and_decrypts_nothing(client, anna, monkeypatch):
         raise AssertionError("rendered or decrypted again")
 
     monkeypatch.setattr(public_cache, "_content", refused)
-    monkeypatch.setattr(selectors, "decrypt", refused)
+    monkeypatch.setattr(status_page, "decrypt", refused)
     again = page(client, anna)
     assert TOKEN.sub("", again) == TOKEN.sub("", first)
     assert "We have received your request DSR-2026-000001" in again  # a letter's subject
@@ -87,9 +87,9 @@ def test_each_visitor_gets_their_own_token_in_the_cached_content_and_it_works(an
 def test_a_new_status_and_a_new_letter_show_at_once(client, anna):
     case = first_case(anna)
     assert "We have received your request." in page(client, anna)
-    services.case_start(case=case, actor=None)
+    transitions.case_start(case=case, actor=None)
     assert "We are working on your request." in page(client, anna)
-    services.case_ask_requester(
+    transitions.case_ask_requester(
         case=case, actor=None, question="Which of your two accounts do you mean?"
     )
     text = page(client, anna)
@@ -99,7 +99,7 @@ def test_a_new_status_and_a_new_letter_show_at_once(client, anna):
 
 def test_a_message_shows_at_once(client, anna):
     page(client, anna)
-    services.case_record_message(case=first_case(anna), message="My new address: Storgatan 1.")
+    transitions.case_record_message(case=first_case(anna), message="My new address: Storgatan 1.")
     assert "My new address: Storgatan 1." in page(client, anna)
 
 
@@ -122,14 +122,14 @@ def test_a_withdrawal_shows_once_with_its_notice_and_then_stays(client, anna):
 
 def test_a_staff_withdrawal_shows_at_once(client, anna):
     page(client, anna)
-    services.case_withdraw(case=first_case(anna), note="By phone.")
+    transitions.case_withdraw(case=first_case(anna), note="By phone.")
     assert "Withdrawn." in page(client, anna)
 
 
 def test_an_export_expires_on_the_page_with_time_alone(client, anna, time_machine):
     case = first_case(anna)
-    services.case_start(case=case, actor=None)
-    services.case_complete(case=case, actor=None, outcome="Your data is ready to download.")
+    transitions.case_start(case=case, actor=None)
+    transitions.case_complete(case=case, actor=None, outcome="Your data is ready to download.")
     now = timezone.now()
     job = ExportJob.objects.create(
         case=case, status=ExportStatus.READY, finished_at=now, expires_at=now + timedelta(minutes=1)
@@ -162,7 +162,7 @@ def test_a_message_with_errors_is_rendered_afresh_and_never_kept(client, anna):
 
 
 def test_the_cache_holds_the_content_only_encrypted(client, anna):
-    services.case_record_message(case=first_case(anna), message="My phone is 070-1234567.")
+    transitions.case_record_message(case=first_case(anna), message="My phone is 070-1234567.")
     text = page(client, anna)
     shown = [case.reference for case in anna.cases.all()] + ["070-1234567"]
     assert all(personal in text for personal in shown)
@@ -202,7 +202,7 @@ def test_the_page_stays_up_when_the_cache_is_down(client, anna, monkeypatch):
 
     for method in ("get", "get_many", "set", "add"):
         monkeypatch.setattr(cache, method, unreachable)
-    services.case_start(case=first_case(anna), actor=None)
+    transitions.case_start(case=first_case(anna), actor=None)
     assert "We are working on your request." in page(client, anna)
 
 

@@ -11,8 +11,8 @@ from django.test.utils import CaptureQueriesContext
 from core.models import OutboxEmail
 from dsr.choices import CaseStatus, EventKind
 from dsr.models import ReferenceCounter
-from dsr.services import cases as services
-from dsr.services.cases import ReceiptInput, RequestedRight
+from dsr.services import intake
+from dsr.services.intake import ReceiptInput, RequestedRight
 from tests.factories import ControllerProfileFactory, DataSubjectFactory
 
 pytestmark = pytest.mark.django_db
@@ -21,7 +21,7 @@ RIGHTS = ["access", "erasure", "restriction"]
 
 
 def receive(email="anna@example.org", *rights, channel="self_service"):
-    return services.submission_receive(
+    return intake.submission_receive(
         data=ReceiptInput(
             channel=channel,
             rights=[RequestedRight(r) for r in rights or ("access", "erasure")],

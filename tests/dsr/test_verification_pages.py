@@ -7,7 +7,7 @@ import pytest
 from core.models import OutboxEmail
 from dsr.choices import CaseStatus
 from dsr.models import DsrCase
-from dsr.services.cases import ReceiptInput, RequestedRight, submission_receive
+from dsr.services.intake import ReceiptInput, RequestedRight, submission_receive
 from tests.factories import ControllerProfileFactory
 
 pytestmark = pytest.mark.django_db

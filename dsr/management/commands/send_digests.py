@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from accounts.selectors import digest_subscriptions_active
+from dsr.selectors import digests as digest_selectors
 from dsr.services import digests
 
 
@@ -29,7 +30,7 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS(f"{len(subscriptions)} preview digest(s)"))
             return
         sent = 0
-        for subscription, period in digests.digests_due(moment):
+        for subscription, period in digest_selectors.digests_due(moment):
             if digests.digest_send(subscription=subscription, now=moment) is not None:
                 sent += 1
                 self.stdout.write(

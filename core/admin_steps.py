@@ -1,0 +1,117 @@
+"""Steps on an object's admin page: a button that opens a small form (or asks to confirm) and
+calls one service.
+
+A step names the rule that says whether it is possible now (`blocker`: None, or the reason in
+words) and the one service it calls (`run`). The page offers a step only where its rule allows
+it; a step opened anyway (an old tab, a typed address) goes back with the rule's reason; a POST
+runs the service, whose refusal (the same rule) is shown on the form, never as a 500.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.views.decorators.http import require_http_methods
+
+from core.admin_tools import error_text
+from core.errors import ApplicationError
+
+
+class ConfirmForm(forms.Form):
+    """Nothing to fill in: the button confirms."""
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str  # its URL segment
+    label: str
+    run: Callable[[Any, dict, Any], Any]  # (target, cleaned data, user) -> the service's result
+    blocker: Callable[[Any], str | None]  # (target) -> why the step is not possible now
+    success: Callable[[Any], str]  # (target, as it is after the step) -> the message
+    form_class: type[forms.Form] = ConfirmForm
+    description: str = ""
+    danger: bool = False
+    # (target, request) -> keyword arguments of the form, e.g. an initial value.
+    form_kwargs: Callable[[Any, Any], dict] | None = None
+
+    def url_name(self, prefix: str) -> str:
+        return f"{prefix}_{self.name.replace('-', '_')}"
+
+
+def steps_offered(steps, target) -> list[Step]:
+    """The steps whose rule allows them now."""
+    return [step for step in steps if step.blocker(target) is None]
+
+
+def step_urls(model_admin, steps, view, *, prefix: str, route: str) -> list:
+    """One GET/POST page per step at `route` (formatted with the step's name), calling
+    `view(request, step_name=..., **url kwargs)`."""
+    handler = model_admin.admin_site.admin_view(require_http_methods(["GET", "POST"])(view))
+    return [
+        path(
+            route.format(name=step.name),
+            handler,
+            {"step_name": step.name},
+            name=step.url_name(prefix),
+        )
+        for step in steps
+    ]
+
+
+def step_page(
+    model_admin,
+    request,
+    *,
+    step: Step,
+    target,
+    back_url: str,
+    template: str,
+    context: dict,
+    reload: Callable[[Any], Any] = lambda target: target,
+    after: Callable[[Any], str] | None = None,
+):
+    """GET: the step's form, or back to `back_url` with the rule's reason if it is not possible
+    now. POST: the service's refusal on the form, or its success as a message, then back to
+    `after(target)` (default `back_url`). `reload` re-reads the target after the step, so the
+    message tells its new state."""
+    form_kwargs = step.form_kwargs(target, request) if step.form_kwargs else {}
+    if request.method == "POST":
+        form = step.form_class(request.POST, request.FILES, **form_kwargs)
+        if form.is_valid():
+            try:
+                step.run(target, form.cleaned_data, request.user)
+            except ApplicationError as error:
+                form.add_error(None, error.message)
+            except ValidationError as error:
+                form.add_error(None, error_text(error))
+            else:
+                target = reload(target)
+                model_admin.message_user(request, step.success(target), messages.SUCCESS)
+                return redirect(after(target) if after else back_url)
+    else:
+        blocker = step.blocker(target)
+        if blocker is not None:
+            model_admin.message_user(request, blocker, messages.WARNING)
+            return redirect(back_url)
+        form = step.form_class(**form_kwargs)
+    return TemplateResponse(
+        request,
+        template,
+        {
+            **model_admin.admin_site.each_context(request),
+            "opts": model_admin.opts,
+            "title": step.label,
+            "step": step,
+            "form": form,
+            "media": model_admin.media + form.media,
+            "has_view_permission": True,
+            "back_url": back_url,
+            **context,
+        },
+    )
