@@ -13,10 +13,11 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.contrib.admin.utils import quote, unquote
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.views.decorators.http import require_http_methods
 
 from core.admin_tools import error_text
@@ -115,3 +116,62 @@ def step_page(
             **context,
         },
     )
+
+
+class ObjectStepsMixin:
+    """For a ModelAdmin: `object_steps` as buttons at the top of an object's page (where the
+    rule allows them, to staff who may change it), each a page of its own."""
+
+    object_steps: tuple[Step, ...] = ()
+    step_template = "admin/step_form.html"
+
+    @property
+    def step_prefix(self) -> str:
+        return f"{self.opts.app_label}_{self.opts.model_name}"
+
+    def get_urls(self):
+        return [
+            *step_urls(
+                self,
+                self.object_steps,
+                self.object_step_view,
+                prefix=self.step_prefix,
+                route="<path:object_id>/{name}/",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _object_url(self, obj) -> str:
+        return reverse(f"admin:{self.step_prefix}_change", args=[quote(obj.pk)])
+
+    def object_step_view(self, request, object_id, step_name):
+        step = next(step for step in self.object_steps if step.name == step_name)
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_change_permission(request, obj):
+            raise PermissionDenied
+        object_url = self._object_url(obj)
+        return step_page(
+            self,
+            request,
+            step=step,
+            target=obj,
+            back_url=object_url,
+            template=self.step_template,
+            context={"object": obj, "object_url": object_url},
+            reload=lambda target: type(target).objects.get(pk=target.pk),
+        )
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and self.has_change_permission(request, obj):
+            context["object_steps"] = [
+                {
+                    "label": step.label,
+                    "url": reverse(
+                        f"admin:{step.url_name(self.step_prefix)}", args=[quote(obj.pk)]
+                    ),
+                }
+                for step in steps_offered(self.object_steps, obj)
+            ]
+        return super().render_change_form(request, context, add, change, form_url, obj)

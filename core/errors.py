@@ -10,3 +10,10 @@ class ApplicationError(Exception):
         super().__init__(message)
         self.message = message
         self.extra = extra or {}
+
+
+def require(reason: str | None) -> None:
+    """Refuse with `reason` unless a rule returned None: the rule modules (dsr.rules,
+    privacy.rules) give the reason, the services call this."""
+    if reason is not None:
+        raise ApplicationError(reason)

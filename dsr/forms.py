@@ -1,11 +1,10 @@
 """Staff forms for cases: registering a request, and one small form per transition.
 
-The forms only parse input; the rules (which transition is allowed, what an Art. 12(5)
-refusal needs, whether open tasks block closing) live in dsr.services.cases, whose errors the
-admin shows on these forms.
+The forms only parse input; the rules (which step is allowed, what an Art. 12(5) refusal
+needs, whether open tasks block closing) live in dsr.rules and the services, whose refusals the
+admin shows on these forms. Where a form checks a rule itself, to put the error by its field,
+it asks dsr.rules, as the service does.
 """
-
-from datetime import timedelta
 
 from django import forms
 from django.contrib.admin.widgets import AdminSplitDateTime
@@ -15,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.identifiers import normalise_email
+from dsr import rules
 from dsr.choices import (
     Channel,
     IdentityMethod,
@@ -102,9 +102,9 @@ class RegisterRequestForm(forms.Form):
 
     def clean_received_at(self):
         received_at = self.cleaned_data["received_at"]
-        # A minute of slack: the form was filled in with "now" a moment ago.
-        if received_at > timezone.now() + timedelta(minutes=1):
-            raise ValidationError(_("A request cannot be received in the future."))
+        blocker = rules.received_at_blocker(received_at, now=timezone.now())
+        if blocker:
+            raise ValidationError(blocker)
         return received_at
 
     def clean_requester_email(self):
@@ -113,11 +113,15 @@ class RegisterRequestForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        contact = ("requester_email", "requester_phone", "requester_address")
-        if not self.errors and not any(cleaned.get(name) for name in contact):
-            raise ValidationError(
-                _("Give at least one way to reach the requester: email, phone or postal address.")
+        if not self.errors:
+            blocker = rules.contact_blocker(
+                channel=cleaned["channel"],
+                email=cleaned["requester_email"],
+                phone=cleaned["requester_phone"],
+                address=cleaned["requester_address"],
             )
+            if blocker:
+                raise ValidationError(blocker)
         return cleaned
 
 
@@ -282,10 +286,6 @@ class AssignForm(forms.Form):
 
 
 # --- Fulfilment tasks -----------------------------------------------------------------------
-
-
-class TaskRetryForm(forms.Form):
-    """Nothing to fill in: the button confirms."""
 
 
 class TaskCompleteForm(forms.Form):

@@ -2,8 +2,8 @@
 
 Each rule is a pure function of the rows as they are (and of today) that returns None when the
 step is allowed, or the reason it is not, in words for staff. The services refuse with that
-reason (`require`), and the admin offers a button only where the rule returns None, so a button
-is never shown for a step its service would refuse, nor refused with other words.
+reason (core.errors.require), and the admin offers a button only where the rule returns None,
+so a button is never shown for a step its service would refuse, nor refused with other words.
 """
 
 from datetime import date, datetime, timedelta
@@ -11,7 +11,6 @@ from datetime import date, datetime, timedelta
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from core.errors import ApplicationError
 from dsr import deadlines
 from dsr.choices import (
     CaseStatus,
@@ -45,12 +44,6 @@ EXPORTABLE_STATUSES = (
     S.PARTIALLY_COMPLETED,
 )
 EXPORT_RUNNING = (ExportStatus.QUEUED, ExportStatus.BUILDING)
-
-
-def require(reason: str | None) -> None:
-    """Refuse with `reason` (ApplicationError) unless a rule returned None."""
-    if reason is not None:
-        raise ApplicationError(reason)
 
 
 def _status(case) -> str:

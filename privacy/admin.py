@@ -8,6 +8,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
+from core.admin_steps import ObjectStepsMixin, Step
 from core.admin_tools import (
     AUDIT_FIELDS,
     AUDIT_FIELDSET,
@@ -23,8 +24,9 @@ from core.admin_tools import (
     review_due_filter,
 )
 from core.identifiers import normalise_email
-from privacy import selectors, services
+from privacy import rules, selectors, services
 from privacy.choices import SubjectCategory
+from privacy.forms import ReviewForm
 from privacy.models import (
     ConsentRecord,
     ControllerProfile,
@@ -126,13 +128,44 @@ class DataCategoryAdmin(ExtensibleAdmin):
     )
 
 
+REVIEW_FIELDS = ("last_reviewed_on", "next_review_on")
+
+
+def review_step(service, *, form_class=ReviewForm, **fields) -> Step:
+    """The step that records a review of an entry of the register through `service`
+    (`service(<the row>, data)`): the review dates change only through it."""
+    return Step(
+        name="review",
+        label=_("Record a review"),
+        form_class=form_class,
+        run=lambda obj, data, user: service(obj, data),
+        blocker=lambda obj: None,
+        success=lambda obj: _("%(entry)s: review recorded.") % {"entry": obj},
+        description=_(
+            "Record that this entry was checked against what is actually done, and when it is "
+            "checked next. The dates are the proof of the review."
+        ),
+        **fields,
+    )
+
+
 @admin.register(ProcessingActivity)
-class ProcessingActivityAdmin(ExtensibleAdmin):
+class ProcessingActivityAdmin(ObjectStepsMixin, ExtensibleAdmin):
     """One row of the record of processing (Art. 30), laid out item by item of Art. 30(1).
 
     The apps above extend it (ExtensibleAdmin.extend): processors with the recipients and
-    transfers it holds.
+    transfers it holds. Its review dates change only by recording a review.
     """
+
+    object_steps = (
+        review_step(
+            lambda activity, data: services.activity_mark_reviewed(
+                activity=activity,
+                reviewed_on=data["reviewed_on"],
+                next_review_on=data["next_review_on"],
+            )
+        ),
+    )
 
     list_display = ("name", "role", "legal_bases", "retention_rule", "owner", "next_review_on")
     list_filter = (review_due_filter("next_review_on"), "role", "is_active")
@@ -199,6 +232,10 @@ class ProcessingActivityAdmin(ExtensibleAdmin):
             )
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        return fields if obj is None else (*fields, *REVIEW_FIELDS)
+
     @admin.display(description=_("legal basis"))
     def legal_bases(self, obj):
         return ", ".join(str(basis.label) for basis in obj.legal_bases) or "-"
@@ -251,21 +288,25 @@ class SubjectEmailForm(forms.ModelForm):
 
 
 class SubjectEmailFormSet(forms.BaseInlineFormSet):
+    """The subject's addresses, judged whole by the register's rule and saved by the services
+    (DataSubjectAdmin.save_related), never row by row."""
+
+    def addresses(self) -> list[tuple[str, bool]]:
+        return [
+            (form.cleaned_data["email"], bool(form.cleaned_data.get("is_primary")))
+            for form in self.forms
+            if form.cleaned_data
+            and form.cleaned_data.get("email")
+            and not self._should_delete_form(form)
+        ]
+
     def clean(self):
         super().clean()
         if any(self.errors):
             return
-        kept = [
-            form for form in self.forms if form.cleaned_data and not self._should_delete_form(form)
-        ]
-        if not kept:
-            if self.instance.pk is None:
-                raise ValidationError(_("A data subject needs at least one email address."))
-            return
-        # The database allows one primary per subject; the inline checks the whole set at once
-        # so that moving the mark from one address to another saves in one go.
-        if sum(1 for form in kept if form.cleaned_data.get("is_primary")) != 1:
-            raise ValidationError(_("Mark exactly one email address as primary."))
+        blocker = rules.subject_addresses_blocker(self.addresses(), new=self.instance.pk is None)
+        if blocker:
+            raise ValidationError(blocker)
 
 
 class SubjectEmailInline(admin.TabularInline):
@@ -325,6 +366,45 @@ class DataSubjectAdmin(AccessLoggedAdminMixin, admin.ModelAdmin):
         AUDIT_FIELDSET,
     )
     inlines = (SubjectEmailInline, ConsentRecordInline)
+
+    def save_model(self, request, obj, form, change):
+        # A new subject is created with its addresses (save_related); a change goes through
+        # the service as well.
+        if change:
+            services.subject_update(
+                subject=obj,
+                **{name: form.cleaned_data[name] for name in self._subject_fields(form)},
+            )
+
+    def save_related(self, request, form, formsets, change):
+        [emails] = [formset for formset in formsets if isinstance(formset, SubjectEmailFormSet)]
+        addresses = emails.addresses()
+        before = {e.email: e for e in form.instance.emails.all()} if change else {}
+        if change:
+            services.subject_emails_set(subject=form.instance, addresses=addresses)
+        else:
+            # The primary first: subject_create makes the first address primary.
+            ordered = sorted(addresses, key=lambda address: not address[1])
+            subject = services.subject_create(
+                emails=[address for address, _primary in ordered],
+                **{name: form.cleaned_data[name] for name in self._subject_fields(form)},
+            )
+            adopt(form.instance, subject)
+        # What the history's change message reads, as if the formsets had saved themselves.
+        after = {e.email: e for e in form.instance.emails.all()}
+        for formset in formsets:
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        emails.new_objects = [after[email] for email in after.keys() - before.keys()]
+        emails.deleted_objects = [before[email] for email in before.keys() - after.keys()]
+        emails.changed_objects = [
+            (after[email], ["is_primary"])
+            for email in after.keys() & before.keys()
+            if after[email].is_primary != before[email].is_primary
+        ]
+
+    @staticmethod
+    def _subject_fields(form) -> list[str]:
+        return [name for name in services.SUBJECT_FIELDS if name in form.cleaned_data]
 
     def get_deleted_objects(self, objs, request):
         # A subject's addresses go with it, though no one deletes an address on its own
@@ -438,14 +518,31 @@ class PolicyVersionAdmin(admin.ModelAdmin):
     actions = ("publish",)
 
     def has_change_permission(self, request, obj=None):
-        if obj is not None and obj.is_published:
+        if obj is not None and rules.policy_version_frozen(obj):
             return False
         return super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):
-        if obj is not None and obj.is_published:
+        if obj is not None and rules.policy_version_frozen(obj):
             return False
         return super().has_delete_permission(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        fields = {name: form.cleaned_data[name] for name in form.changed_data}
+        if change:
+            services.policy_version_update(version=obj, **fields)
+        else:
+            draft = services.policy_version_draft(
+                **{name: getattr(obj, name) for name in form.cleaned_data}
+            )
+            adopt(obj, draft)
+
+    def delete_model(self, request, obj):
+        services.policy_version_delete(version=obj)
+
+    def delete_queryset(self, request, queryset):
+        for version in queryset:
+            services.policy_version_delete(version=version)
 
     def response_change(self, request, obj):
         # "Save and publish": the draft was saved by the form; publishing is the service's.

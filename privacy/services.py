@@ -10,10 +10,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import public_cache
-from core.errors import ApplicationError
+from core.errors import ApplicationError, require
 from core.identifiers import normalise_email
 from core.models import OutboxEmail
 from core.services import outbox_enqueue
+from privacy import rules
 from privacy.choices import ConsentAction, SubjectCategory, SubjectSource
 from privacy.models import (
     ConsentRecord,
@@ -46,8 +47,11 @@ def subject_create(
     belongs to someone (addresses are unique, ignoring case).
     """
     normalised = list(dict.fromkeys(normalise_email(e) for e in emails))
-    if not normalised:
-        raise ApplicationError(_("A data subject needs at least one email address."))
+    require(
+        rules.subject_addresses_blocker(
+            [(email, index == 0) for index, email in enumerate(normalised)], new=True
+        )
+    )
     subject = DataSubject(
         name=name.strip(),
         category=category,
@@ -61,6 +65,40 @@ def subject_create(
     for index, email in enumerate(normalised):
         subject_add_email(subject=subject, email=email, primary=index == 0)
     return subject
+
+
+SUBJECT_FIELDS = ("name", "category", "organisation", "language", "source", "is_under_16")
+
+
+@transaction.atomic
+def subject_update(*, subject: DataSubject, **fields) -> DataSubject:
+    """Change a data subject's own fields (not its addresses: subject_emails_set)."""
+    unknown = set(fields) - set(SUBJECT_FIELDS)
+    if unknown:
+        raise ApplicationError(_("Unknown fields: %(fields)s") % {"fields": ", ".join(unknown)})
+    for name, value in fields.items():
+        setattr(subject, name, value.strip() if name == "name" else value)
+    subject.full_clean()
+    subject.save()
+    return subject
+
+
+@transaction.atomic
+def subject_emails_set(*, subject: DataSubject, addresses: list[tuple[str, bool]]) -> None:
+    """Make the subject's addresses exactly `addresses` ((address, primary) pairs): those no
+    longer listed are removed, new ones added, the primary mark moved."""
+    wanted = [(normalise_email(address), primary) for address, primary in addresses]
+    require(rules.subject_addresses_blocker(wanted, new=False))
+    emails = {email for email, _primary in wanted}
+    subject.emails.exclude(email__in=emails).delete()
+    # No primary while the mark moves: the database allows one per subject at any moment.
+    subject.emails.update(is_primary=False)
+    existing = set(subject.emails.values_list("email", flat=True))
+    for email, primary in wanted:
+        if email in existing:
+            subject.emails.filter(email=email).update(is_primary=primary)
+        else:
+            subject_add_email(subject=subject, email=email, primary=primary)
 
 
 @transaction.atomic
@@ -117,14 +155,18 @@ def consent_record(
 
 
 def _refuse_if_published(version: PolicyVersion) -> None:
-    if PolicyVersion.objects.filter(pk=version.pk, published_at__isnull=False).exists():
-        raise ApplicationError(
-            _(
-                "Version %(version)s (%(language)s) is published and cannot be changed; create a "
-                "new version instead."
-            )
-            % {"version": version.version, "language": version.language}
-        )
+    # As stored: the instance at hand may carry a form's unsaved values.
+    stored = PolicyVersion.objects.filter(pk=version.pk).first() if version.pk else None
+    require(rules.policy_version_frozen(stored) if stored else None)
+
+
+@transaction.atomic
+def policy_version_draft(**fields) -> PolicyVersion:
+    """A new draft of the policy, to be edited until it is published."""
+    version = PolicyVersion(**fields)
+    version.full_clean()
+    version.save()
+    return version
 
 
 @transaction.atomic
@@ -169,9 +211,10 @@ def policy_version_delete(*, version: PolicyVersion) -> None:
 def activity_mark_reviewed(
     *, activity: ProcessingActivity, reviewed_on=None, next_review_on=None
 ) -> ProcessingActivity:
+    """Record that the activity's entry was reviewed (on `reviewed_on`, default today) and when
+    it is reviewed next."""
     reviewed_on = reviewed_on or timezone.localdate()
-    if next_review_on is not None and next_review_on <= reviewed_on:
-        raise ApplicationError(_("The next review must come after this one."))
+    require(rules.review_dates_blocker(reviewed_on, next_review_on))
     activity.last_reviewed_on = reviewed_on
     activity.next_review_on = next_review_on
     activity.save(update_fields=["last_reviewed_on", "next_review_on", "updated_at"])

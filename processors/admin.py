@@ -13,6 +13,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from core.admin_steps import ObjectStepsMixin
 from core.admin_tools import (
     AUDIT_FIELDS,
     AUDIT_FIELDSET,
@@ -25,6 +26,7 @@ from core.errors import ApplicationError
 from privacy import admin as privacy_admin
 from processors import rules, selectors, services
 from processors.choices import SubprocessorDecision
+from processors.forms import TransferReviewForm
 from processors.models import (
     Country,
     Processor,
@@ -38,6 +40,7 @@ AGREEMENT_KINDS = [str(kind) for kind in rules.AGREEMENT_KINDS_FOR_PROCESSORS]
 # Art. 28(3)(a)-(h): each term with the clause that contains it, side by side.
 ART_28_FIELDS = tuple((item, f"{item}_clause") for item in ProcessorAgreement.ART_28_ITEMS)
 
+AGREEMENT_REVIEW_FIELDS = ("last_reviewed_on", "review_due_on")
 AGREEMENT_FIELDSETS = (
     (None, {"fields": ("title", "kind", ("signed_on", "ends_on"), "document")}),
     (
@@ -110,6 +113,11 @@ class ProcessorAgreementInline(admin.StackedInline):
     def get_extra(self, request, obj=None, **kwargs):
         # A new processor comes with its agreement; existing ones add with "Add another".
         return 1 if obj is None else 0
+
+    def get_readonly_fields(self, request, obj=None):
+        # Reviews of an agreement on record are recorded on its own page ("Record a review").
+        fields = super().get_readonly_fields(request, obj)
+        return fields if obj is None else (*fields, *AGREEMENT_REVIEW_FIELDS)
 
 
 class MissingAgreementFilter(admin.SimpleListFilter):
@@ -223,7 +231,18 @@ class ProcessorAgreementForm(forms.ModelForm):
 
 
 @admin.register(ProcessorAgreement)
-class ProcessorAgreementAdmin(admin.ModelAdmin):
+class ProcessorAgreementAdmin(ObjectStepsMixin, admin.ModelAdmin):
+    """An agreement's review dates are set when it is added, then only by recording a review."""
+
+    object_steps = (
+        privacy_admin.review_step(
+            lambda agreement, data: services.agreement_review_complete(
+                agreement=agreement,
+                reviewed_on=data["reviewed_on"],
+                next_review_on=data["next_review_on"],
+            )
+        ),
+    )
     form = ProcessorAgreementForm
     list_display = (
         "title",
@@ -261,6 +280,10 @@ class ProcessorAgreementAdmin(admin.ModelAdmin):
 
     def delete_model(self, request, obj):
         services.agreement_remove(agreement=obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        return fields if obj is None else (*fields, *AGREEMENT_REVIEW_FIELDS)
 
     @admin.display(description=_("missing Art. 28(3) terms"))
     def missing_terms(self, obj):
@@ -458,9 +481,30 @@ class SubprocessorChangeAdmin(admin.ModelAdmin):
 # --- Transfers ------------------------------------------------------------------------------
 
 
+TRANSFER_REVIEW_FIELDS = ("tia_completed_on", "tia_outcome", "next_review_on")
+
+
 @admin.register(Transfer)
-class TransferAdmin(admin.ModelAdmin):
-    """Chapter V transfers; Transfer.clean() checks that the mechanism fits the destination."""
+class TransferAdmin(ObjectStepsMixin, admin.ModelAdmin):
+    """Chapter V transfers; Transfer.clean() checks that the mechanism fits the destination.
+    The transfer impact assessment is recorded when the transfer is added, then only by
+    recording its re-evaluation."""
+
+    object_steps = (
+        privacy_admin.review_step(
+            lambda transfer, data: services.transfer_review_complete(
+                transfer=transfer,
+                tia_completed_on=data["reviewed_on"],
+                tia_outcome=data["tia_outcome"],
+                supplementary_measures=data["supplementary_measures"].strip() or None,
+                next_review_on=data["next_review_on"],
+            ),
+            form_class=TransferReviewForm,
+            form_kwargs=lambda transfer, request: {
+                "initial": {"tia_outcome": transfer.tia_outcome}
+            },
+        ),
+    )
 
     list_display = (
         "importer",
@@ -512,6 +556,10 @@ class TransferAdmin(admin.ModelAdmin):
         (None, {"fields": ("notes",)}),
         AUDIT_FIELDSET,
     )
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        return fields if obj is None else (*fields, *TRANSFER_REVIEW_FIELDS)
 
     def get_queryset(self, request):
         # __str__ names the importer and the country (autocomplete lists, inlines). The changelist

@@ -7,7 +7,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.errors import ApplicationError
+from core.errors import ApplicationError, require
+from privacy.rules import review_dates_blocker
 from processors import rules
 from processors.choices import (
     SubprocessorAuthorisation,
@@ -99,9 +100,9 @@ def agreement_remove(*, agreement: ProcessorAgreement) -> None:
 def agreement_review_complete(
     *, agreement: ProcessorAgreement, reviewed_on: date | None = None, next_review_on: date
 ) -> ProcessorAgreement:
+    """Record that the agreement was reviewed (default today) and when it is reviewed next."""
     reviewed_on = reviewed_on or timezone.localdate()
-    if next_review_on <= reviewed_on:
-        raise ApplicationError(_("The next review must come after this one."))
+    require(review_dates_blocker(reviewed_on, next_review_on))
     agreement.last_reviewed_on = reviewed_on
     agreement.review_due_on = next_review_on
     agreement.save(update_fields=["last_reviewed_on", "review_due_on", "updated_at"])
@@ -130,8 +131,7 @@ def transfer_review_complete(
 ) -> Transfer:
     """Record a re-evaluated transfer impact assessment (EDPB Rec. 01/2020, step 6)."""
     tia_completed_on = tia_completed_on or timezone.localdate()
-    if next_review_on <= tia_completed_on:
-        raise ApplicationError(_("The next review must come after this one."))
+    require(review_dates_blocker(tia_completed_on, next_review_on))
     transfer.tia_completed_on = tia_completed_on
     transfer.tia_outcome = tia_outcome
     if supplementary_measures is not None:

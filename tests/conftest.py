@@ -1,6 +1,7 @@
 """Fixtures every test module can use.
 
 - `smtp_sink`: the real SMTP server (aiosmtpd) all test email goes through.
+- `frozen`, `clock_running`: the clock on Thursday 5 March 2026, 10:00 Stockholm time.
 - `privacy_officer`, `support_agent`, `manager`, `auditor`: staff users in their role groups.
 - `celery_worker`: a real Celery worker thread consuming the Redis test broker.
 - `page` (pytest-playwright) in Debian's Chromium; `staff_page` is a page logged into the admin;
@@ -89,6 +90,27 @@ def _demo_platform_dropped(django_db_setup, django_db_blocker):
     database_drop(settings_dict, name)
     yield
     database_drop(settings_dict, name)
+
+
+# --- The clock ------------------------------------------------------------------------------
+
+# Thursday 5 March 2026, 10:00 in Stockholm: the day the deadline tests count from (received
+# that day, a request is due on Tuesday 7 April).
+THURSDAY = "2026-03-05T10:00:00+01:00"
+
+
+@pytest.fixture
+def frozen(time_machine):
+    """The clock stopped on THURSDAY."""
+    time_machine.move_to(THURSDAY, tick=False)
+    return time_machine
+
+
+@pytest.fixture
+def clock_running(time_machine):
+    """The clock running from THURSDAY (for what orders rows by the moment they were written)."""
+    time_machine.move_to(THURSDAY, tick=True)
+    return time_machine
 
 
 # --- Staff roles ----------------------------------------------------------------------------

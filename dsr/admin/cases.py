@@ -17,7 +17,6 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from core import crypto
 from core.admin_steps import steps_offered
 from core.admin_tools import (
     AUDIT_FIELDS,
@@ -29,7 +28,6 @@ from core.admin_tools import (
     error_text,
 )
 from core.errors import ApplicationError
-from core.identifiers import normalise_email
 from dsr import deadlines, rules
 from dsr import forms as dsr_forms
 from dsr.admin.display import (
@@ -211,12 +209,10 @@ class DsrCaseAdmin(
         if not term:
             return queryset, False
         if "@" in term:
-            # Addresses are stored encrypted; their keyed hash is the only exact lookup.
-            try:
-                email = normalise_email(term)
-            except ValidationError:
+            email_hash = case_selectors.email_lookup_hash(term)
+            if email_hash is None:
                 return queryset.none(), False
-            return case_selectors.cases_by_email_hash(crypto.keyed_hash(email), queryset), False
+            return case_selectors.cases_by_email_hash(email_hash, queryset), False
         return queryset.filter(reference=term.upper()), False
 
     def get_readonly_fields(self, request, obj=None):

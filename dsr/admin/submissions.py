@@ -1,10 +1,8 @@
 """What arrived, as it arrived: submissions, read-only; the work happens on their cases."""
 
 from django.contrib import admin
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from core import crypto
 from core.admin_tools import (
     AUDIT_FIELDS,
     AccessLogged,
@@ -13,9 +11,9 @@ from core.admin_tools import (
     ReadOnlyAdmin,
     ReadOnlyInlineMixin,
 )
-from core.identifiers import normalise_email
 from dsr.models import DsrCase, Submission
 from dsr.permissions import CaseVisibilityAdminMixin, submissions_visible_to
+from dsr.selectors import cases as case_selectors
 
 
 class SubmissionCaseInline(ReadOnlyInlineMixin, admin.TabularInline):
@@ -76,11 +74,10 @@ class SubmissionAdmin(AccessLoggedAdminMixin, CaseVisibilityAdminMixin, ReadOnly
         if not term:
             return queryset, False
         if "@" in term:
-            try:
-                email = normalise_email(term)
-            except ValidationError:
+            email_hash = case_selectors.email_lookup_hash(term)
+            if email_hash is None:
                 return queryset.none(), False
-            return queryset.filter(requester_email_hash=crypto.keyed_hash(email)), False
+            return queryset.filter(requester_email_hash=email_hash), False
         cases = DsrCase.objects.filter(reference=term.upper()).values("submission_id")
         return queryset.filter(pk__in=cases), False
 

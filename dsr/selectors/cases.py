@@ -9,6 +9,7 @@ import hashlib
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db.models import (
     DateField,
     Exists,
@@ -24,6 +25,8 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from core import crypto
+from core.identifiers import normalise_email
 from dsr import deadlines
 from dsr.choices import (
     FINAL_STATUSES,
@@ -138,6 +141,15 @@ def cases_unassigned(queryset: QuerySet[DsrCase] | None = None) -> QuerySet[DsrC
 
 def cases_assigned_to(user, queryset: QuerySet[DsrCase] | None = None) -> QuerySet[DsrCase]:
     return _cases(queryset).filter(assignee=user)
+
+
+def email_lookup_hash(term: str) -> str | None:
+    """The keyed hash a requester's address is found by (addresses are stored encrypted), or
+    None for what is not an address."""
+    try:
+        return crypto.keyed_hash(normalise_email(term))
+    except ValidationError:
+        return None
 
 
 def cases_by_email_hash(

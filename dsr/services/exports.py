@@ -18,7 +18,7 @@ from django.utils.translation import override
 
 from core.access_log import access_log_record
 from core.choices import AccessAction
-from core.errors import ApplicationError
+from core.errors import ApplicationError, require
 from core.queue import enqueue_on_commit
 from core.services import outbox_enqueue
 from dsr import rules
@@ -48,7 +48,7 @@ def _queue(job_id: int) -> None:
 def export_request(*, case: DsrCase, actor=None) -> ExportJob:
     """Queue the report and package of an access or portability request (built by a worker,
     never in the request). An export already queued or building is returned as it is."""
-    rules.require(rules.export_request_blocker(case))
+    require(rules.export_request_blocker(case))
     running = case.exports.filter(status__in=rules.EXPORT_RUNNING).first()
     if running is not None:
         return running
@@ -133,7 +133,7 @@ def export_build(*, job_id: int) -> str:
 @transaction.atomic
 def export_retry(*, job: ExportJob, actor=None) -> ExportJob:
     """Build a failed export again (after fixing its cause)."""
-    rules.require(rules.export_retry_blocker(job))
+    require(rules.export_retry_blocker(job))
     ExportJob.objects.filter(pk=job.pk, status=ExportStatus.FAILED).update(
         status=ExportStatus.QUEUED, updated_at=timezone.now()
     )

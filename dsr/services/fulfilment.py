@@ -25,7 +25,7 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from core import uploads
-from core.errors import ApplicationError
+from core.errors import ApplicationError, require
 from core.queue import enqueue_on_commit
 from dsr import rules
 from dsr.choices import (
@@ -128,7 +128,6 @@ def case_plan_recipient_notices(*, case: DsrCase, actor=None) -> list[CaseTask]:
 
     Sub-processors are reached through their processor, who passes the notice on.
     """
-
     if case.right not in RIGHTS_NOTIFIED_TO_RECIPIENTS:
         return []
     created = []
@@ -441,7 +440,7 @@ def task_retry(*, task: CaseTask, actor) -> CaseTask:
     case = case_lock(task.case_id)
     task = task_lock(task.pk)
     task.case = case
-    rules.require(rules.task_retry_blocker(case, task))
+    require(rules.task_retry_blocker(case, task))
     if task.kind == TaskKind.RECIPIENT_NOTICE:
         if not _notice_send(task, actor=actor):
             raise ApplicationError(
@@ -482,7 +481,7 @@ def task_complete_manual(
     if not (evidence or "").strip():
         raise ApplicationError(_("Describe what was done: the evidence is the proof."))
     done_at = _as_datetime(done_at)
-    rules.require(rules.done_at_blocker(done_at, now=timezone.now()))
+    require(rules.done_at_blocker(done_at, now=timezone.now()))
     if attachment is not None:
         try:
             uploads.check(attachment, uploads.EVIDENCE)
@@ -491,7 +490,7 @@ def task_complete_manual(
     case = case_lock(task.case_id)
     task = task_lock(task.pk)
     task.case = case
-    rules.require(rules.task_close_blocker(case, task))
+    require(rules.task_close_blocker(case, task))
     task.status = TaskStatus.DONE
     task.completed_at = done_at
     task.completed_by = actor
@@ -522,7 +521,7 @@ def task_skip(*, task: CaseTask, actor, reason: str) -> CaseTask:
     case = case_lock(task.case_id)
     task = task_lock(task.pk)
     task.case = case
-    rules.require(rules.task_close_blocker(case, task))
+    require(rules.task_close_blocker(case, task))
     task.status = TaskStatus.SKIPPED
     task.completed_at = timezone.now()
     task.completed_by = actor

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import crypto
-from core.errors import ApplicationError
+from core.errors import ApplicationError, require
 from core.identifiers import normalise_email
 from core.queue import enqueue_on_commit
 from dsr import deadlines, rules
@@ -102,7 +102,7 @@ def _checked(data: ReceiptInput) -> tuple[str, datetime]:
         if requested.right == Right.RECTIFICATION and not requested.rectification_content.strip():
             raise ApplicationError(_("Say what should be corrected, and how."))
     email = normalise_email(data.requester_email) if data.requester_email else ""
-    rules.require(
+    require(
         rules.contact_blocker(
             channel=data.channel,
             email=email,
@@ -112,7 +112,7 @@ def _checked(data: ReceiptInput) -> tuple[str, datetime]:
     )
     now = timezone.now()
     received_at = data.received_at or now
-    rules.require(rules.received_at_blocker(received_at, now=now))
+    require(rules.received_at_blocker(received_at, now=now))
     return email, received_at
 
 
@@ -302,11 +302,15 @@ def _verification_write(*, submission: Submission, cases: list[DsrCase]) -> str:
 def verification_check(*, token: str) -> VerificationToken:
     """The link's record if it can still confirm, else VerificationLinkError. Does not use it:
     opening the page only shows a button, so mail scanners that follow links confirm nothing."""
-    record = (
+    return _usable(
         VerificationToken.objects.select_related("submission")
         .filter(token_hash=_token_hash(token))
         .first()
     )
+
+
+def _usable(record: VerificationToken | None) -> VerificationToken:
+    """The link's record if it can still confirm, else VerificationLinkError."""
     if record is None:
         raise VerificationLinkError(_("This link is not valid."), reason="unknown")
     if record.used_at is not None:
@@ -343,22 +347,12 @@ def verification_confirm(*, token: str) -> Submission:
 
     Raises VerificationLinkError (reason "unknown", "used" or "expired").
     """
-    record = (
+    record = _usable(
         VerificationToken.objects.select_for_update()
         .select_related("submission")
         .filter(token_hash=_token_hash(token))
         .first()
     )
-    if record is None:
-        raise VerificationLinkError(_("This link is not valid."), reason="unknown")
-    if record.used_at is not None:
-        raise VerificationLinkError(
-            _("This link has already been used."), reason="used", submission=record.submission
-        )
-    if record.expires_at <= timezone.now():
-        raise VerificationLinkError(
-            _("This link has expired."), reason="expired", submission=record.submission
-        )
     record.used_at = timezone.now()
     record.save(update_fields=["used_at"])
     submission = record.submission

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
-from core.errors import ApplicationError
+from core.errors import ApplicationError, require
 from dsr import deadlines, rules
 from dsr.choices import (
     FINAL_STATUSES,
@@ -46,7 +46,7 @@ def _lock(case: DsrCase) -> DsrCase:
 
 def _transition(case: DsrCase, to: str, *, actor=None, note: str = "", **fields) -> DsrCase:
     """Move `case` (already locked) to `to`, or raise ApplicationError with a clear message."""
-    rules.require(rules.transition_blocker(case, to))
+    require(rules.transition_blocker(case, to))
     from_status = case.status
     case.status = to
     for name, value in fields.items():
@@ -143,7 +143,7 @@ def case_start(*, case: DsrCase, actor, note: str = "") -> DsrCase:
     """Start work on a received case whose requester is already known to be who they say
     (e.g. the request came from the address on the account): identity by known account."""
     case = _lock(case)
-    rules.require(rules.start_blocker(case))
+    require(rules.start_blocker(case))
     return verify(
         case,
         method=IdentityMethod.KNOWN_ACCOUNT,
@@ -250,7 +250,7 @@ def case_ask_requester(*, case: DsrCase, actor, question: str, pause_reason: str
 def case_resume(*, case: DsrCase, actor, note: str = "") -> DsrCase:
     """The requester answered: back to work, and the clock runs again."""
     case = _lock(case)
-    rules.require(rules.resume_blocker(case))
+    require(rules.resume_blocker(case))
     _end_pause(case, actor=actor)
     return _transition(case, S.IN_PROGRESS, actor=actor, note=note.strip())
 
@@ -263,7 +263,7 @@ def case_extend(*, case: DsrCase, actor, reason: str) -> DsrCase:
     """Extend by two further months (Art. 12(3)): only with a reason, and only while the
     requester can still be told before the first due date; the notice goes out now."""
     case = _lock(case)
-    rules.require(rules.extend_blocker(case, today=deadlines.today()))
+    require(rules.extend_blocker(case, today=deadlines.today()))
     if not reason.strip():
         raise ApplicationError(_("An extension needs its reason; the requester is told it."))
     case.extended_due_date = deadlines.extended_due_date(
@@ -333,7 +333,7 @@ def case_update_request(
     """Staff correct what the requester asked (a misread letter, a call's notes); the timeline
     records that it changed. Closed cases keep what they were answered on."""
     case = _lock(case)
-    rules.require(rules.update_request_blocker(case))
+    require(rules.update_request_blocker(case))
     changed = [
         str(label)
         for label, old, new in (
@@ -370,7 +370,7 @@ def case_record_message(*, case: DsrCase, message: str) -> CaseEvent:
     """The requester adds information (from the status page or a reply)."""
     if not message.strip():
         raise ApplicationError(_("Write your message."))
-    rules.require(rules.requester_message_blocker(_lock(case)))
+    require(rules.requester_message_blocker(_lock(case)))
     return event_record(case=case, kind=EventKind.MESSAGE, note=message.strip())
 
 
@@ -390,7 +390,7 @@ def case_complete(
     legal hold or staff say so; it cannot close with open tasks unless staff record why.
     The completion letter lists what was kept, why and until when."""
     case = _lock(case)
-    rules.require(rules.transition_blocker(case, S.COMPLETED))
+    require(rules.transition_blocker(case, S.COMPLETED))
     if not outcome.strip():
         raise ApplicationError(_("Describe the outcome; the requester is told it."))
     open_tasks = list(case.tasks.filter(status__in=sorted(OPEN_TASK_STATUSES)))
@@ -453,9 +453,9 @@ def case_refuse(
             )
         )
     case = _lock(case)
-    rules.require(rules.transition_blocker(case, S.REFUSED))
+    require(rules.transition_blocker(case, S.REFUSED))
     if basis == RefusalBasis.IDENTITY_NOT_ESTABLISHED:
-        rules.require(rules.identity_failed_blocker(case))
+        require(rules.identity_failed_blocker(case))
     case = _transition(
         case,
         S.REFUSED,

@@ -6,6 +6,7 @@
 - `register`: the register entries a platform request needs (rules with the Bokföringslagen
   hold, categories, the three SQL systems of the demo with their statements, a processing
   activity, AWS and Stripe as recipients) pointing at a filled platform database.
+- `receive(*rights, ...)`: a request registered as staff enter it (a case per right).
 - `queued`: records what services queue for Celery instead of sending it to the broker.
 - `webhook_receiver`: a real HTTP server in a thread, answering with `status`.
 """
@@ -44,6 +45,35 @@ ANNA_PRIVATE = "anna.b@post.example"
 BO = "bo.ek@example.org"
 CECILIA = "cecilia.holm@kustlinje.example"
 AWS_CONTACT = "aws-privacy@aws.example"
+
+
+# --- Requests ---------------------------------------------------------------------------------
+
+
+CORRECTION = "Name: Anna Berg"
+
+
+def receive(*rights, email="anna.berg@example.org", name="Anna Berg", channel="email", **fields):
+    """Register a request for `rights` (a rectification says what to correct), as staff do;
+    the submission, whose cases are one per right."""
+    from dsr.services import intake
+    from dsr.services.intake import ReceiptInput, RequestedRight
+
+    return intake.submission_receive(
+        data=ReceiptInput(
+            channel=channel,
+            rights=[
+                RequestedRight(
+                    right,
+                    rectification_content="Name: Anna Berg" if right == "rectification" else "",
+                )
+                for right in rights
+            ],
+            requester_email=email,
+            requester_name=name,
+            **fields,
+        )
+    )
 
 
 # --- Platform databases ---------------------------------------------------------------------

@@ -42,13 +42,6 @@ def _controller(db):
     ControllerProfileFactory()
 
 
-@pytest.fixture
-def frozen(time_machine):
-    # Thursday 5 March 2026, 10:00 in Stockholm.
-    time_machine.move_to("2026-03-05T10:00:00+01:00", tick=False)
-    return time_machine
-
-
 def changelist(client, **params):
     response = client.get(reverse(CHANGELIST), params)
     assert response.status_code == 200, response.status_code

@@ -15,6 +15,7 @@ from dsr.models import CaseEvent, DsrCase, Letter
 from dsr.selectors import cases as case_selectors
 from dsr.services import intake, transitions
 from dsr.services.intake import ReceiptInput, RequestedRight, VerificationLinkError
+from tests.dsr.conftest import receive
 from tests.factories import (
     ControllerProfileFactory,
     DataSubjectFactory,
@@ -30,23 +31,6 @@ S = CaseStatus
 @pytest.fixture(autouse=True)
 def _controller():
     ControllerProfileFactory()
-
-
-@pytest.fixture
-def frozen(time_machine):
-    time_machine.move_to("2026-03-05T10:00:00+01:00", tick=False)
-    return time_machine
-
-
-def receive(*rights, channel="email", email="anna.berg@example.org", **fields):
-    data = ReceiptInput(
-        channel=channel,
-        rights=[RequestedRight(r, rectification_content="Name: Anna Berg") for r in rights],
-        requester_email=email,
-        requester_name="Anna Berg",
-        **fields,
-    )
-    return intake.submission_receive(data=data)
 
 
 def status_events(case) -> list[CaseEvent]:

@@ -23,9 +23,9 @@ from core.models import AccessLogEntry, OutboxEmail
 from core.tasks import send_outbox_email
 from dsr.choices import ExportFileKind, ExportStatus
 from dsr.models import DownloadCode, ExportFile, ExportJob
-from dsr.services import intake, transitions
+from dsr.services import transitions
 from dsr.services.exports import export_store_file, exports_expire_due
-from dsr.services.intake import ReceiptInput, RequestedRight
+from tests.dsr.conftest import receive
 from tests.factories import ControllerProfileFactory
 
 pytestmark = pytest.mark.django_db
@@ -42,23 +42,6 @@ def _setup(media_in_tmp):
     ControllerProfileFactory()
     yield
     cache.clear()
-
-
-@pytest.fixture
-def frozen(time_machine):
-    time_machine.move_to("2026-03-05T10:00:00+01:00", tick=False)
-    return time_machine
-
-
-def receive(email: str, *rights: str, name: str = "Anna Berg"):
-    return intake.submission_receive(
-        data=ReceiptInput(
-            channel="email",
-            rights=[RequestedRight(right) for right in rights],
-            requester_email=email,
-            requester_name=name,
-        )
-    )
 
 
 def ready_export(case, *, days: int = 7) -> ExportJob:
@@ -88,7 +71,7 @@ def ready_export(case, *, days: int = 7) -> ExportJob:
 
 def requester(email: str, name: str, *, answered: bool = True):
     """A requester whose access request staff answered with an export."""
-    submission = receive(email, "access", name=name)
+    submission = receive("access", email=email, name=name)
     case = submission.cases.get()
     if answered:
         transitions.case_start(case=case, actor=None)
@@ -438,7 +421,7 @@ def test_an_export_is_offered_only_once_the_request_is_answered(client, frozen, 
 def test_the_completion_letter_says_where_and_until_when_to_download(frozen):
     from dsr.models import Letter
 
-    submission = receive("cleo@example.org", "access", name="Cleo")
+    submission = receive("access", email="cleo@example.org", name="Cleo")
     case = submission.cases.get()
     transitions.case_start(case=case, actor=None)
     ready_export(case)

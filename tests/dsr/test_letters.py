@@ -54,12 +54,6 @@ def _controller():
     ControllerProfileFactory(phone="+46 8 123 456 78", website="https://opper.ai")
 
 
-@pytest.fixture
-def frozen(time_machine):
-    time_machine.move_to("2026-03-05T10:00:00+01:00", tick=False)
-    return time_machine
-
-
 def case_in(language: str, **fields):
     return DsrCaseFactory(
         submission__language=language,

@@ -5,29 +5,17 @@ import pytest
 from core.models import OutboxEmail
 from dsr.choices import CaseStatus
 from dsr.models import DsrCase
-from dsr.services import intake
-from dsr.services.intake import ReceiptInput, RequestedRight
+from tests.dsr.conftest import receive
 from tests.factories import ControllerProfileFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def receive(email: str, *rights: str, name: str = "Anna Berg"):
-    return intake.submission_receive(
-        data=ReceiptInput(
-            channel="email",
-            rights=[RequestedRight(r) for r in rights],
-            requester_email=email,
-            requester_name=name,
-        )
-    )
 
 
 @pytest.fixture
 def anna(time_machine):
     time_machine.move_to("2026-03-05T10:00:00+01:00", tick=False)
     ControllerProfileFactory()
-    return receive("anna@example.org", "access", "erasure")
+    return receive("access", "erasure", email="anna@example.org")
 
 
 def status_path(submission) -> str:
@@ -58,7 +46,7 @@ def test_the_page_shows_references_rights_dates_and_letters(client, anna):
 
 
 def test_one_requesters_link_never_shows_anothers_case(client, anna):
-    bo = receive("bo@example.org", "access", name="Bo Ek")
+    bo = receive("access", email="bo@example.org", name="Bo Ek")
     page = client.get(status_path(bo)).content.decode()
     assert "DSR-2026-000003" in page
     assert "DSR-2026-000001" not in page and "Anna" not in page
