@@ -33,7 +33,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from dsr.choices import ExportFileKind
-from dsr.exports.content import (
+from dsr.exports.pieces import (
     PORTABLE_FOLDER,
     SYSTEM_JSON_FILE,
     ExportContent,

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from core.pdf import render_pdf
 from dsr.choices import ExportFileKind
-from dsr.exports.content import ExportContent, Table, cell_text
+from dsr.exports.pieces import ExportContent, Table, cell_text
 from dsr.exports.files import BuiltFile
 
 REPORT_TEMPLATE = "pdf/dsr/access_report.html"

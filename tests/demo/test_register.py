@@ -295,17 +295,9 @@ def test_the_demo_record_of_processing_holds_every_art_30_1_item(seeded):
     from privacy.models import ControllerProfile, ProcessingActivity
     from processors import ropa
     from processors.documents import render_ropa_pdf
-    from tests.processors.test_ropa import (
-        CONTROLLER_LABELS,
-        expected_values,
-        pdf_body_pages,
-        section_texts,
-    )
-    from tests.processors.test_ropa import squash as squash_spaces
-
-    def squash(text: str) -> str:
-        # pdftotext joins a word broken at its hyphen ("two-|factor" -> "twofactor").
-        return squash_spaces(text).replace("-", "")
+    from tests.pdf import pdf_body_pages
+    from tests.pdf import squash_words as squash
+    from tests.processors.test_ropa import CONTROLLER_LABELS, expected_values, section_texts
 
     profile = ControllerProfile.objects.get()
     activities = list(

@@ -52,6 +52,7 @@ from tests.factories import (
     UserFactory,
     country,
 )
+from tests.pdf import pdf_text, squash_words
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_in_tmp")]
 
@@ -320,20 +321,6 @@ def access_case(register, person, clock):
     return case
 
 
-def _pdf_text(data: bytes, tmp_path) -> str:
-    path = tmp_path / "report.pdf"
-    path.write_bytes(data)
-    text = subprocess.run(
-        [PDFTOTEXT, "-enc", "UTF-8", str(path), "-"], capture_output=True, check=True, text=True
-    ).stdout
-    return " ".join(text.split())
-
-
-def _squashed(text: str) -> str:
-    """Text without spaces and hyphens: pdftotext joins a word broken at a hyphen."""
-    return re.sub(r"[\s-]", "", text)
-
-
 def _zip(built) -> tuple[zipfile.ZipFile, str]:
     archive = zipfile.ZipFile(io.BytesIO(built.file(ExportFileKind.PACKAGE).data))
     root = archive.namelist()[0].split("/")[0]
@@ -374,7 +361,7 @@ def test_an_access_export_is_a_report_a_package_and_a_web_page(access_case):
 
 def test_the_report_states_every_article_15_item_from_the_register(access_case, register, tmp_path):
     built = exports.build(access_case)
-    text = _pdf_text(built.file(ExportFileKind.REPORT).data, tmp_path)
+    text = pdf_text(built.file(ExportFileKind.REPORT).data)
 
     # The cover: whose report, which request, when.
     assert PERSON in text and access_case.reference in text and "Opper Technology AB" in text
@@ -439,17 +426,17 @@ def test_the_report_states_every_article_15_item_from_the_register(access_case, 
 
 def test_a_long_table_shows_its_first_rows_and_the_package_has_all_of_it(access_case, tmp_path):
     built = exports.build(access_case)
-    text = _pdf_text(built.file(ExportFileKind.REPORT).data, tmp_path)
+    text = pdf_text(built.file(ExportFileKind.REPORT).data)
     archive, root = _zip(built)
 
     events_file = "portable/platform-event-store-and-logs/events.csv"
     invoices_file = "appendix/billing-stripe/invoices.csv"
-    assert _squashed(
+    assert squash_words(
         f"Only the first {TABLE_ROWS} of {EVENTS} rows are shown here; {EVENTS - TABLE_ROWS} "
         f"more rows are not. The complete table is in the data package, in the file "
         f"{events_file}."
-    ) in _squashed(text)
-    assert _squashed(f"in the file {invoices_file}.") in _squashed(text)
+    ) in squash_words(text)
+    assert squash_words(f"in the file {invoices_file}.") in squash_words(text)
     assert "Appendix: tables in the data package" in text
     # The first rows are printed, the later ones are not.
     assert "81.2.0.1 " in text and f"81.2.0.{TABLE_ROWS + 5} " not in text
@@ -472,7 +459,7 @@ def test_the_report_has_contents_bookmarks_page_numbers_fonts_and_tags(access_ca
     pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))
     assert re.search(r"Tagged:\s+yes", info)
     assert pdf_page_count(data) == pages
-    text = _pdf_text(data, tmp_path)
+    text = pdf_text(data)
     assert f"Page 1 of {pages}" in text and f"Page {pages} of {pages}" in text
     assert "Contents" in text and "Who receives your data" in text
     fonts = subprocess.run(
@@ -495,11 +482,11 @@ def test_hostile_cells_are_text_in_the_report(access_case, tmp_path):
     # An <img> tag read as HTML would make WeasyPrint fetch the address, which the renderer
     # refuses: the report being built at all shows the cells were escaped.
     built = exports.build(access_case)
-    text = _pdf_text(built.file(ExportFileKind.REPORT).data, tmp_path)
-    squashed = _squashed(text)
-    assert _squashed(SCRIPT) in squashed
-    assert _squashed(IMAGE) in squashed
-    assert _squashed(FORMULA) in squashed
+    text = pdf_text(built.file(ExportFileKind.REPORT).data)
+    squashed = squash_words(text)
+    assert squash_words(SCRIPT) in squashed
+    assert squash_words(IMAGE) in squashed
+    assert squash_words(FORMULA) in squashed
 
 
 def test_rows_are_shared_out_small_tables_first():
@@ -793,7 +780,7 @@ def test_the_report_says_when_nothing_was_found(register, tmp_path):
         submission=SubmissionFactory(requester_name="Nobody Known"), status="in_progress"
     )
     _exported(_task(case, register.systems.database), {register.categories.account.name: {}})
-    text = _pdf_text(exports.build(case).file(ExportFileKind.REPORT).data, tmp_path)
+    text = pdf_text(exports.build(case).file(ExportFileKind.REPORT).data)
     assert "Nobody Known" in text
     assert "found no personal data about you" in text
     assert "Nothing found." in text

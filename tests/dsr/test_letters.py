@@ -2,7 +2,6 @@
 its download, and the letters' admin."""
 
 import re
-import subprocess
 from datetime import date
 
 import pytest
@@ -22,8 +21,8 @@ from dsr.services.intake import ReceiptInput, RequestedRight
 from dsr.services.letters import letter_send, letter_template_save
 from privacy.choices import Language
 from tests.factories import ControllerProfileFactory, DsrCaseFactory, UserFactory
-from tests.helpers import queries_of_get
-from tests.privacy.test_admin import admin_url, changeform_data, form_errors, messages_of
+from tests.helpers import admin_url, changeform_data, form_errors, messages_of, queries_of_get
+from tests.pdf import pdf_text
 
 pytestmark = pytest.mark.django_db
 
@@ -82,18 +81,6 @@ def posted_refusal(language: str = "en", *, actor, reasons: str = REASONS) -> Le
     transitions.case_start(case=case, actor=actor)
     transitions.case_refuse(case=case, actor=actor, basis="erasure_exception", reasons=reasons)
     return Letter.objects.get(case=case, kind=LetterKind.REFUSAL)
-
-
-def pdf_text(content: bytes, *, crop_mm: tuple[float, float, float, float] | None = None) -> str:
-    """The PDF's text, whitespace collapsed (poppler's pdftotext); `crop_mm` = (x, y, width,
-    height) of page 1 in millimetres reads only that area."""
-    command = ["/usr/bin/pdftotext", "-enc", "UTF-8"]
-    if crop_mm:
-        x, y, width, height = (round(v * 72 / 25.4) for v in crop_mm)
-        command += ["-f", "1", "-l", "1", "-x", str(x), "-y", str(y)]
-        command += ["-W", str(width), "-H", str(height)]
-    result = subprocess.run([*command, "-", "-"], input=content, capture_output=True, check=True)
-    return " ".join(result.stdout.decode().split())
 
 
 # --- The shipped wording --------------------------------------------------------------------

@@ -25,13 +25,13 @@ from tests.factories import (
     TransferFactory,
     country,
 )
-from tests.helpers import queries_of_get
-from tests.privacy.test_admin import (
+from tests.helpers import (
     admin_url,
     changeform_data,
     form_errors,
     messages_of,
     post_form,
+    queries_of_get,
 )
 
 pytestmark = pytest.mark.django_db

@@ -34,51 +34,11 @@ from tests.factories import (
     country,
 )
 from tests.helpers import count_queries
+from tests.pdf import pdf_pages, squash
 
 pytestmark = pytest.mark.django_db
 
 GENERATED = "2026-03-12T13:05:00Z"
-
-
-def pdf_pages(content: bytes) -> list[str]:
-    """The PDF's text, page by page, whitespace collapsed (poppler's pdftotext)."""
-    result = subprocess.run(
-        ["/usr/bin/pdftotext", "-enc", "UTF-8", "-", "-"],
-        input=content,
-        capture_output=True,
-        check=True,
-    )
-    pages = result.stdout.decode().split("\f")
-    return [" ".join(page.split()) for page in pages if page.strip()]
-
-
-def pdf_body_pages(content: bytes) -> list[str]:
-    """Like pdf_pages, without the running header and footer in the page margins (A4, top
-    24 mm and bottom 22 mm as templates/pdf/base.html sets them), so that text flowing from
-    one page to the next reads as one."""
-    top, bottom = 68, 62  # points
-    result = subprocess.run(
-        [
-            "/usr/bin/pdftotext",
-            "-enc",
-            "UTF-8",
-            "-x",
-            "0",
-            "-y",
-            str(top),
-            "-W",
-            "595",
-            "-H",
-            str(842 - top - bottom),
-            "-",
-            "-",
-        ],
-        input=content,
-        capture_output=True,
-        check=True,
-    )
-    pages = result.stdout.decode().split("\f")
-    return [" ".join(page.split()) for page in pages if page.strip()]
 
 
 @pytest.fixture
@@ -193,11 +153,6 @@ def register(time_machine):
 
 
 # --- Helpers ----------------------------------------------------------------------------------
-
-
-def squash(text: str) -> str:
-    """Text without whitespace: pdftotext breaks lines wherever the layout wrapped them."""
-    return "".join(str(text).split())
 
 
 def pdf_catalog(content: bytes) -> bytes:

@@ -18,8 +18,7 @@ from dsr.choices import CaseStatus, EventKind, ExportFileKind, ExportStatus
 from dsr.models import ExportFile, ExportJob
 from dsr.services import exports as export_services
 from tests.factories import ControllerProfileFactory, DsrCaseFactory, UserFactory
-from tests.helpers import queries_of_get
-from tests.privacy.test_admin import messages_of
+from tests.helpers import messages_of, queries_of_get
 
 pytestmark = pytest.mark.django_db
 
