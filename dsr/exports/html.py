@@ -12,8 +12,8 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from dsr.choices import ExportFileKind
-from dsr.exports.pieces import ExportContent, Table, cell_text
 from dsr.exports.files import BuiltFile
+from dsr.exports.pieces import ExportContent, Table, cell_text
 
 HTML_TEMPLATE = "dsr/exports/data.html"
 

@@ -33,6 +33,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from dsr.choices import ExportFileKind
+from dsr.exports.files import BuiltFile
 from dsr.exports.pieces import (
     PORTABLE_FOLDER,
     SYSTEM_JSON_FILE,
@@ -41,7 +42,6 @@ from dsr.exports.pieces import (
     Table,
     cell_text,
 )
-from dsr.exports.files import BuiltFile
 from processors.documents import FORMULA_PREFIXES
 
 SCHEMA_VERSION = "1"

@@ -17,8 +17,8 @@ from django.utils.translation import gettext as _
 
 from core.pdf import render_pdf
 from dsr.choices import ExportFileKind
-from dsr.exports.pieces import ExportContent, Table, cell_text
 from dsr.exports.files import BuiltFile
+from dsr.exports.pieces import ExportContent, Table, cell_text
 
 REPORT_TEMPLATE = "pdf/dsr/access_report.html"
 # At most this many rows of one table in the report; the data package has all of them.
