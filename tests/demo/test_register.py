@@ -297,7 +297,7 @@ def test_the_demo_record_of_processing_holds_every_art_30_1_item(seeded):
     from processors.documents import render_ropa_pdf
     from tests.pdf import pdf_body_pages
     from tests.pdf import squash_words as squash
-    from tests.processors.test_ropa import CONTROLLER_LABELS, expected_values, section_texts
+    from tests.processors.records import CONTROLLER_LABELS, expected_values, section_texts
 
     profile = ControllerProfile.objects.get()
     activities = list(
