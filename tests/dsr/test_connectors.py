@@ -1,5 +1,5 @@
-"""Connectors against real peers: the SQL connector on a scratch PostgreSQL database and on a
-SQLite file (the same statements), and the webhook connector against a local HTTP server."""
+"""Connectors against real peers: the SQL connector on a scratch PostgreSQL database, and the
+webhook connector against a local HTTP server."""
 
 import json
 import time
