@@ -9,7 +9,6 @@ lists of strings reach a template, so an edited template cannot reach into the d
 import logging
 import re
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -274,7 +273,10 @@ def case_context(case: DsrCase, extra: dict | None = None) -> dict:
 def sample_context(kind: str) -> dict:
     """Made-up values of every placeholder, for previews and for checking edited templates;
     reads the controller profile, creates nothing. Call it in the letter's language."""
-    today = timezone.localdate()
+    # Dated by the deadline rules, as if received now, so a preview never shows a date the
+    # rules would not give.
+    now = timezone.now()
+    today = deadlines.local_received_date(now)
     access, erasure = str(Right.ACCESS.label), str(Right.ERASURE.label)
     base = settings.SITE_URL
     return {
@@ -288,9 +290,9 @@ def sample_context(kind: str) -> dict:
             {"reference": "DSR-2026-000124", "right": erasure},
         ],
         "received_date": _date(today),
-        "target_date": _date(today + timedelta(days=30)),
-        "due_date": _date(today + timedelta(days=31)),
-        "extended_due_date": _date(today + timedelta(days=92)),
+        "target_date": _date(deadlines.target_date(now)),
+        "due_date": _date(deadlines.due_date(now)),
+        "extended_due_date": _date(deadlines.extended_due_date(now)),
         "extension_reason": _(
             "Your request concerns data in many of our systems, and we have received an "
             "unusually high number of requests this month."
@@ -318,7 +320,7 @@ def sample_context(kind: str) -> dict:
         "status_url": f"{base}/privacy/status/sample/",
         "recipients": ["Amazon Web Services EMEA SARL", "Stripe Payments Europe Ltd"],
         "original_reference": "DSR-2026-000101",
-        "download_until": _date(today + timedelta(days=7)),
+        "download_until": _date(today + settings.DSR_EXPORT_TTL),
     }
 
 
