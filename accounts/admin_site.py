@@ -22,6 +22,11 @@ class LoggedAutocompleteJsonView(AutocompleteJsonView):
         return response
 
 
+# The team's daily work first, then the register it answers from, the audit trail and
+# operations, and staff accounts; third-party apps (sign-in devices, lockouts) after them.
+APP_ORDER = ("dsr", "privacy", "processors", "core", "accounts")
+
+
 class PortalAdminSite(OTPAdminSite):
     """The staff admin: open only to staff whose session a second factor verified.
 
@@ -31,6 +36,13 @@ class PortalAdminSite(OTPAdminSite):
 
     def __init__(self, name="admin"):
         super().__init__(name)
+
+    def get_app_list(self, request, app_label=None):
+        rank = {label: position for position, label in enumerate(APP_ORDER)}
+        return sorted(
+            super().get_app_list(request, app_label),
+            key=lambda app: (rank.get(app["app_label"], len(rank)), app["name"].lower()),
+        )
 
     def login(self, request, extra_context=None):
         from accounts.views import login
