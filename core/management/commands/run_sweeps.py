@@ -1,6 +1,6 @@
 from celery import current_app
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 
 class Command(BaseCommand):
@@ -15,14 +15,18 @@ class Command(BaseCommand):
             action="store_true",
             help="Run the tasks the sweepers queue in this process (no worker needed).",
         )
-        parser.add_argument("--only", nargs="*", help="Names of the beat entries to run.")
+        parser.add_argument("--only", nargs="+", help="Names of the beat entries to run.")
 
     def handle(self, *args, inline, only, **options):
         schedule = settings.CELERY_BEAT_SCHEDULE
-        names = [name for name in sorted(schedule) if not only or name in only]
         unknown = set(only or []) - set(schedule)
         if unknown:
-            self.stderr.write(f"Unknown sweepers: {', '.join(sorted(unknown))}")
+            # Nothing runs: a mistyped name would otherwise look like a sweep that found no work.
+            raise CommandError(
+                f"Unknown sweepers: {', '.join(sorted(unknown))}. "
+                f"The beat entries are: {', '.join(sorted(schedule))}."
+            )
+        names = [name for name in sorted(schedule) if not only or name in only]
         # As a worker does at start: every app's tasks module, so every task is known.
         current_app.loader.import_default_modules()
         previous = current_app.conf.task_always_eager
