@@ -7,45 +7,14 @@ a shell, a bulk update) can rewrite what the portal keeps as proof.
 from django.db import migrations
 
 
-def append_only_table(table: str) -> migrations.RunSQL:
-    """Refuse UPDATE and DELETE of any row of `table` (a ledger or an audit trail). The
-    trigger is named `<table>_append_only`: key rotation (core.rotation) finds it by that."""
-    function = f"{table}_append_only"
-    return migrations.RunSQL(
-        [
-            f"""
-            CREATE OR REPLACE FUNCTION {function}() RETURNS trigger AS $$
-            BEGIN
-                RAISE EXCEPTION '% on %: rows are append-only', TG_OP, TG_TABLE_NAME
-                    USING ERRCODE = 'restrict_violation';
-            END;
-            $$ LANGUAGE plpgsql
-            """,
-            f"""
-            CREATE TRIGGER {function} BEFORE UPDATE OR DELETE ON {table}
-            FOR EACH ROW EXECUTE FUNCTION {function}()
-            """,
-        ],
-        reverse_sql=[
-            f"DROP TRIGGER IF EXISTS {function} ON {table}",
-            f"DROP FUNCTION IF EXISTS {function}()",
-        ],
-    )
-
-
-def frozen_when(table: str, column: str, *, name: str) -> migrations.RunSQL:
-    """Refuse UPDATE and DELETE of rows whose `column` is set (e.g. published versions)."""
+def _row_trigger(table: str, name: str, body: str) -> migrations.RunSQL:
+    """A BEFORE UPDATE OR DELETE trigger on each row of `table`, running the PL/pgSQL `body`."""
     return migrations.RunSQL(
         [
             f"""
             CREATE OR REPLACE FUNCTION {name}() RETURNS trigger AS $$
             BEGIN
-                IF OLD.{column} IS NOT NULL THEN
-                    RAISE EXCEPTION '% on %: row % is frozen', TG_OP, TG_TABLE_NAME, OLD.id
-                        USING ERRCODE = 'restrict_violation';
-                END IF;
-                IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
-                RETURN NEW;
+                {body}
             END;
             $$ LANGUAGE plpgsql
             """,
@@ -58,6 +27,31 @@ def frozen_when(table: str, column: str, *, name: str) -> migrations.RunSQL:
             f"DROP TRIGGER IF EXISTS {name} ON {table}",
             f"DROP FUNCTION IF EXISTS {name}()",
         ],
+    )
+
+
+def append_only_table(table: str) -> migrations.RunSQL:
+    """Refuse UPDATE and DELETE of any row of `table` (a ledger or an audit trail). The
+    trigger is named `<table>_append_only`: key rotation (core.rotation) finds it by that."""
+    return _row_trigger(
+        table,
+        f"{table}_append_only",
+        "RAISE EXCEPTION '% on %: rows are append-only', TG_OP, TG_TABLE_NAME"
+        " USING ERRCODE = 'restrict_violation';",
+    )
+
+
+def frozen_when(table: str, column: str, *, name: str) -> migrations.RunSQL:
+    """Refuse UPDATE and DELETE of rows whose `column` is set (e.g. published versions)."""
+    return _row_trigger(
+        table,
+        name,
+        f"""IF OLD.{column} IS NOT NULL THEN
+                    RAISE EXCEPTION '% on %: row % is frozen', TG_OP, TG_TABLE_NAME, OLD.id
+                        USING ERRCODE = 'restrict_violation';
+                END IF;
+                IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
+                RETURN NEW;""",
     )
 
 
