@@ -77,6 +77,43 @@ def _empty_cache():
     yield
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """Each run has a test database of its own (test_<name>_<pid>): two runs on one server (two
+    checkouts, or a second run started while one goes on) never drop each other's. What a
+    killed run left behind is dropped here, once its process is gone."""
+    from django.db import connections
+
+    settings_dict = connections["default"].settings_dict
+    base = settings_dict["TEST"].get("NAME") or f"test_{settings_dict['NAME']}"
+    _drop_abandoned_test_databases(settings_dict, base)
+    settings_dict["TEST"]["NAME"] = f"{base}_{os.getpid()}"
+
+
+def _drop_abandoned_test_databases(settings_dict: dict, base: str) -> None:
+    import psycopg
+
+    from core.db import database_drop, database_url
+
+    pattern = re.compile(rf"{re.escape(base)}_(\d+)(_.*)?")
+    with psycopg.connect(database_url(settings_dict, "postgres"), autocommit=True) as admin:
+        names = [row[0] for row in admin.execute("SELECT datname FROM pg_database")]
+    for name in names:
+        match = pattern.fullmatch(name)
+        if match and not _process_alive(int(match.group(1))):
+            database_drop(settings_dict, name)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _demo_platform_dropped(django_db_setup, django_db_blocker):
     """`seed_demo` fills a platform database next to the test database, outside any test's
