@@ -67,24 +67,42 @@ def print_table(results: list[dict]) -> None:
         print("  ".join(str(cell).ljust(width) for cell, width in zip(line, widths, strict=True)))
 
 
-def database_url(name: str) -> str:
-    """The URL of database `name` on the PostgreSQL server DATABASE_URL names
-    (config/settings/test.py's default when it is unset): a TCP host or a socket folder."""
+def _server() -> dict:
+    """The PostgreSQL server DATABASE_URL names (config/settings/test.py's default when it is
+    unset), as a DATABASES entry."""
     import environ
 
-    from core.db import database_url as url_on_server
-
-    config = environ.Env.db_url_config(
+    return environ.Env.db_url_config(
         os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/privacy_portal")
     )
-    return url_on_server(config, name)
 
 
-def scratch_database(section: str) -> tuple[str, str, str]:
-    """(maintenance URL, URL, name) of a new database name for `section` on that server; the
-    caller creates and drops it."""
+def database_url(name: str) -> str:
+    """The URL of database `name` on that server: a TCP host or a socket folder."""
+    from core.db import database_url as url_on_server
+
+    return url_on_server(_server(), name)
+
+
+def database_create(name: str) -> str:
+    """A new, empty database `name` on that server (one left by an earlier run is dropped)."""
+    from core.db import database_drop, database_ensure
+
+    database_drop(_server(), name)
+    return database_ensure(_server(), name)
+
+
+def database_drop(name: str) -> None:
+    from core.db import database_drop as drop_on_server
+
+    drop_on_server(_server(), name)
+
+
+def scratch_database(section: str) -> tuple[str, str]:
+    """(URL, name) of a new database name for `section` on that server; the caller creates
+    (database_create) and drops (database_drop) it."""
     name = f"bench_{section}_{uuid.uuid4().hex[:8]}"
-    return database_url("postgres"), database_url(name), name
+    return database_url(name), name
 
 
 def child(module: str, args: list[str], env: dict) -> dict:

@@ -34,7 +34,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.common import child, print_table, row, scratch_database
+from bench.common import (
+    child,
+    database_create,
+    database_drop,
+    print_table,
+    row,
+    scratch_database,
+)
 
 SIZES = (100, 1_000, 10_000)
 # The largest subject also administers this many organisations' worth of related rows.
@@ -277,10 +284,9 @@ def run(
     sizes=SIZES, *, baseline: bool = True, trace: bool = False, keep: bool = False
 ) -> list[dict]:
     """Measure and return one dict per figure (see the module's docstring)."""
-    import psycopg
 
     sizes = tuple(sorted(sizes))
-    admin, scratch, name = scratch_database("exports")
+    scratch, name = scratch_database("exports")
     folder = Path(tempfile.mkdtemp(prefix="bench-exports-"))
     env = {
         **os.environ,
@@ -290,8 +296,7 @@ def run(
         "MEDIA_ROOT": str(folder / "media"),
         "PYTHONPATH": str(BASE_DIR),
     }
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
+    database_create(name)
     results = []
     try:
         references = {
@@ -350,8 +355,7 @@ def run(
                 results.append(row(f"{label}: Python heap peak", traced["heap_peak_mb"], "MB"))
     finally:
         if not keep:
-            with psycopg.connect(admin, autocommit=True) as connection:
-                connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            database_drop(name)
             shutil.rmtree(folder, ignore_errors=True)
         else:
             print(f"kept: {scratch} and {folder}", file=sys.stderr)

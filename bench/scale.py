@@ -35,7 +35,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench.common import database_url, print_table, row
+from bench.common import database_create, database_drop, database_url, print_table, row
 
 SIZES = (10_000, 100_000, 1_000_000)
 CASE_SHARE = 5  # one case per five subjects
@@ -91,9 +91,7 @@ def ensure_database(size: int, seed: int, env: dict) -> tuple[str, float | None]
         migrate_env = {**env, "DATABASE_URL": database_url(name)}
         subprocess.run([*manage, "migrate", "-v0"], env=migrate_env, check=True, cwd=BASE_DIR)  # noqa: S603
         return database_url(name), None
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{name}"')
+    database_create(name)
     child_env = {**env, "DATABASE_URL": database_url(name)}
     subprocess.run([*manage, "migrate", "-v0"], env=child_env, check=True, cwd=BASE_DIR)  # noqa: S603
     started = time.monotonic()
@@ -116,11 +114,7 @@ def ensure_database(size: int, seed: int, env: dict) -> tuple[str, float | None]
 
 
 def drop_database(size: int, seed: int) -> None:
-    import psycopg
-
-    admin = database_url("postgres")
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{database_name(size, seed)}" WITH (FORCE)')
+    database_drop(database_name(size, seed))
 
 
 # --- Measuring (in the child process) -------------------------------------------------------

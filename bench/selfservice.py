@@ -58,7 +58,14 @@ import uuid
 from http.cookies import SimpleCookie
 from pathlib import Path
 
-from bench.common import child, print_table, row, scratch_database
+from bench.common import (
+    child,
+    database_create,
+    database_drop,
+    print_table,
+    row,
+    scratch_database,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 REDIS_URL = "redis://127.0.0.1:6379/14"
@@ -385,11 +392,10 @@ def _measure(wrk, port, label, path, script, *, seconds, connections, folder, ex
 
 def run(*, seconds: int = SECONDS, connections: int = CONNECTIONS, keep: bool = False) -> list:
     """Measure and return one dict per figure (see the module's docstring)."""
-    import psycopg
 
     wrk = ensure_wrk()
     print(f"   load average before: {_load()}", flush=True)
-    admin, scratch, name = scratch_database("selfservice")
+    scratch, name = scratch_database("selfservice")
     folder = Path(tempfile.mkdtemp(prefix="bench-selfservice-"))
     port = _free_port()
     env = _environment(scratch, folder, port)
@@ -399,8 +405,7 @@ def run(*, seconds: int = SECONDS, connections: int = CONNECTIONS, keep: bool = 
     log = folder / "gunicorn.log"
     measured = {}
     try:
-        with psycopg.connect(admin, autocommit=True) as connection:
-            connection.execute(f'CREATE DATABASE "{name}"')
+        database_create(name)
         _flush_redis()
         data = child("bench.selfservice", ["seed"], env)
         print(
@@ -466,8 +471,7 @@ def run(*, seconds: int = SECONDS, connections: int = CONNECTIONS, keep: bool = 
                 server.wait()
         _flush_redis()
         if not keep:
-            with psycopg.connect(admin, autocommit=True) as connection:
-                connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            database_drop(name)
             shutil.rmtree(folder, ignore_errors=True)
         else:
             print(f"kept: {scratch} and {folder}", file=sys.stderr)

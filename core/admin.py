@@ -17,6 +17,7 @@ from core.admin_tools import (
     ReadOnlyAdmin,
 )
 from core.choices import OutboxStatus, WorkerCheckOrigin
+from core.errors import ApplicationError
 from core.models import AccessLogEntry, OutboxEmail, SentNotice, WorkerCheck
 
 
@@ -143,9 +144,13 @@ class WorkerCheckAdmin(ReadOnlyAdmin):
     def send_check_view(self, request):
         if not self.has_send_permission(request):
             raise PermissionDenied
-        check = services.worker_check_request(
-            origin=WorkerCheckOrigin.WEB, requested_by=request.user
-        )
+        try:
+            check = services.worker_check_request(
+                origin=WorkerCheckOrigin.WEB, requested_by=request.user
+            )
+        except ApplicationError as error:
+            self.message_user(request, error.message, messages.ERROR)
+            return redirect(reverse("admin:core_workercheck_changelist"))
         self.message_user(
             request,
             _(

@@ -78,13 +78,19 @@ def step_page(
     after: Callable[[Any], str] | None = None,
 ):
     """GET: the step's form, or back to `back_url` with the rule's reason if it is not possible
-    now. POST: the service's refusal on the form, or its success as a message, then back to
+    now. POST: the rule's reason (asked again) or the service's refusal on the form, with what
+    was typed kept, or its success as a message, then back to
     `after(target)` (default `back_url`). `reload` re-reads the target after the step, so the
     message tells its new state."""
     form_kwargs = step.form_kwargs(target, request) if step.form_kwargs else {}
     if request.method == "POST":
         form = step.form_class(request.POST, request.FILES, **form_kwargs)
-        if form.is_valid():
+        # Asked again on POST: the page may have been opened before someone else's step.
+        blocker = step.blocker(target)
+        if blocker is not None:
+            form.is_valid()
+            form.add_error(None, blocker)
+        elif form.is_valid():
             try:
                 step.run(target, form.cleaned_data, request.user)
             except ApplicationError as error:

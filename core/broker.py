@@ -4,7 +4,7 @@ kombu writes a message into its final name and locks it with flock, which the re
 never takes: a worker polling the folder can move the file away while it is still empty and
 die on the JSON it cannot parse (seen when the web process queued a task while the worker
 polled). Here each message is written under a name the reader skips and renamed into place,
-which is atomic within a folder. Selected by config/settings/base.py for filesystem:// URLs.
+which is atomic within a folder. Selected by config/settings/local.py for filesystem:// URLs.
 """
 
 import os

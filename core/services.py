@@ -4,25 +4,46 @@ Each is safe to call from any app's service inside its transaction: what is writ
 with the caller's change, and what is queued goes to the broker only after that commit.
 """
 
+import logging
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.choices import OutboxStatus, WorkerCheckOrigin
+from core.errors import ApplicationError
 from core.models import OutboxEmail, SentNotice, WorkerCheck
 from core.queue import enqueue_on_commit
 
+logger = logging.getLogger(__name__)
 
-@transaction.atomic
+
 def worker_check_request(*, origin: str, requested_by=None) -> WorkerCheck:
-    """Record a check and queue it for a worker once this transaction commits."""
+    """Record a check and queue it for a worker once the caller's transaction commits.
+
+    The check exists to test the broker, so unlike other tasks (core.queue) a broker error is
+    not left to a sweep: it is raised, as an ApplicationError, once the check is recorded."""
     from core.tasks import complete_worker_check
 
     check = WorkerCheck.objects.create(origin=origin, requested_by=requested_by)
-    enqueue_on_commit(complete_worker_check, check.pk)
+
+    def send() -> None:
+        try:
+            complete_worker_check.delay(check.pk)
+        except Exception as error:
+            logger.warning("worker check %s not queued: %r", check.pk, error)
+            raise ApplicationError(
+                _(
+                    "Test task #%(id)s could not be queued: the broker did not take it, so no "
+                    "worker will run it."
+                )
+                % {"id": check.pk}
+            ) from error
+
+    transaction.on_commit(send)
     return check
 
 

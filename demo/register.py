@@ -162,7 +162,7 @@ def _ensure(model, lookup: dict, defaults: dict | None = None, m2m: dict | None 
     return instance, True
 
 
-def _seed_register(owner) -> None:
+def seed_register(owner) -> None:
     _ensure(ControllerProfile, {"singleton": True}, REGISTER["controller"])
     rules = {}
     for fields in REGISTER["retention_rules"]:
@@ -213,7 +213,7 @@ def _seed_register(owner) -> None:
             )
 
 
-def _seed_policy(publisher) -> dict[str, PolicyVersion]:
+def seed_policy(publisher) -> dict[str, PolicyVersion]:
     versions = {}
     for language in (Language.ENGLISH, Language.SWEDISH):
         version, _ = _ensure(
@@ -290,8 +290,8 @@ def _seed_consent(subject: DataSubject, spec: dict, policy: PolicyVersion, now) 
 
 def seed(stdout) -> None:
     owner = User.objects.filter(username=DEMO_USERNAME).first()
-    _seed_register(owner)
-    policies = _seed_policy(owner)
+    seed_register(owner)
+    policies = seed_policy(owner)
     created = _seed_subjects(policies)
     stdout.write(
         f"Register: {ControllerProfile.objects.get()}, "

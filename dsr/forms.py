@@ -305,6 +305,14 @@ class TaskCompleteForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["done_at"].initial = timezone.now
 
+    def clean_done_at(self):
+        # Shown by the field, before anything is stored (the service asks the same rule).
+        done_at = self.cleaned_data["done_at"]
+        blocker = rules.done_at_blocker(done_at, now=timezone.now())
+        if blocker:
+            raise ValidationError(blocker)
+        return done_at
+
 
 class TaskSkipForm(forms.Form):
     reason = forms.CharField(

@@ -6,11 +6,13 @@ reason (core.errors.require), and the admin offers a button only where the rule 
 so a button is never shown for a step its service would refuse, nor refused with other words.
 """
 
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from core.choices import OutboxStatus
 from dsr import deadlines
 from dsr.choices import (
     CaseStatus,
@@ -118,9 +120,9 @@ def extend_blocker(case, *, today: date) -> str | None:
     last_day = extension_last_day(case)
     if today > last_day:
         return _(
-            "The first due date (%(due)s) has passed: an extension must be notified before it, "
+            "The last day to notify an extension (%(date)s, the first due date) has passed, "
             "so it is no longer possible."
-        ) % {"due": last_day.isoformat()}
+        ) % {"date": last_day.isoformat()}
     return None
 
 
@@ -142,22 +144,26 @@ def requester_message_blocker(case) -> str | None:
     return None
 
 
-# The steps of the case page, by the name of each one's URL: why each is not possible now.
-def case_step_blockers(case, *, today: date) -> dict[str, str | None]:
-    return {
-        "start": start_blocker(case),
-        "verify-identity": verify_identity_blocker(case),
-        "request-identity": transition_blocker(case, S.AWAITING_IDENTITY),
-        "identity-failed": identity_failed_blocker(case),
-        "ask-requester": transition_blocker(case, S.AWAITING_REQUESTER),
-        "resume": resume_blocker(case),
-        "extend": extend_blocker(case, today=today),
-        "complete": transition_blocker(case, S.COMPLETED),
-        "refuse": transition_blocker(case, S.REFUSED),
-        "withdraw": transition_blocker(case, S.WITHDRAWN),
-        "assign": assign_blocker(case),
-        "add-note": None,
-    }
+# The steps of the case page, by the name of each one's URL: the rule that says why each is not
+# possible now (the admin's steps read their blockers from here).
+CASE_STEP_RULES: dict[str, Callable[..., str | None]] = {
+    "start": lambda case, today: start_blocker(case),
+    "verify-identity": lambda case, today: verify_identity_blocker(case),
+    "request-identity": lambda case, today: transition_blocker(case, S.AWAITING_IDENTITY),
+    "identity-failed": lambda case, today: identity_failed_blocker(case),
+    "ask-requester": lambda case, today: transition_blocker(case, S.AWAITING_REQUESTER),
+    "resume": lambda case, today: resume_blocker(case),
+    "extend": lambda case, today: extend_blocker(case, today=today),
+    "complete": lambda case, today: transition_blocker(case, S.COMPLETED),
+    "refuse": lambda case, today: transition_blocker(case, S.REFUSED),
+    "withdraw": lambda case, today: transition_blocker(case, S.WITHDRAWN),
+    "assign": lambda case, today: assign_blocker(case),
+    "add-note": lambda case, today: None,
+}
+
+
+def case_step_blocker(name: str, case, *, today: date) -> str | None:
+    return CASE_STEP_RULES[name](case, today)
 
 
 # --- Receipt ----------------------------------------------------------------------------------
@@ -236,7 +242,34 @@ def export_on_its_way(jobs) -> bool:
     return any(job.status in EXPORT_RUNNING for job in jobs)
 
 
-def export_retry_blocker(job) -> str | None:
+def export_build_blocker(case, jobs) -> str | None:
+    """A first export of the case. `jobs`: the case's exports, newest first."""
+    if jobs:
+        return _("This request has an export: build a new one with “Regenerate”.")
+    return export_request_blocker(case)
+
+
+def export_regenerate_blocker(case, jobs) -> str | None:
+    """A new export from the data as it is now, once the newest one has finished (a failed
+    one is retried instead, so a request never has two exports on the way)."""
+    if not jobs:
+        return _("This request has no export yet: build one first.")
+    if jobs[0].status not in (ExportStatus.READY, ExportStatus.EXPIRED):
+        return _("Only a finished export can be regenerated; retry a failed one.")
+    if export_on_its_way(jobs):
+        return _("An export of this request is being built; wait for it to finish.")
+    return export_request_blocker(case)
+
+
+def export_new_blocker(case, jobs) -> str | None:
+    """Whether another export of the case may be queued: the first, or a regeneration."""
+    return export_regenerate_blocker(case, jobs) if jobs else export_build_blocker(case, jobs)
+
+
+def export_retry_blocker(job, jobs) -> str | None:
+    """Building a failed export again: only the newest, older ones are history."""
+    if job is None or not jobs or jobs[0].pk != job.pk:
+        return _("Only the newest export of a request can be built again.")
     if job.status != ExportStatus.FAILED:
         return _("Only a failed export can be retried.")
     return None
@@ -251,6 +284,15 @@ def export_offered_to_requester(job, *, now: datetime) -> bool:
         and job.expires_at > now
         and job.case.status in (S.COMPLETED, S.PARTIALLY_COMPLETED)
     )
+
+
+# --- Letters ---------------------------------------------------------------------------------
+
+
+def letter_to_print(letter) -> bool:
+    """A letter without an email, or whose email failed for good, reaches the requester by
+    post: staff print and send it."""
+    return letter.outbox_id is None or letter.outbox.status == OutboxStatus.FAILED
 
 
 # --- Reminders --------------------------------------------------------------------------------

@@ -1,14 +1,12 @@
 """Staff forms of the register that are not a model's own admin form."""
 
 from django import forms
+from django.conf import settings
 from django.contrib.admin.widgets import AdminDateWidget
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from privacy.retention import add_months
-
-# A review is planned this many months after the last one unless staff choose otherwise.
-NEXT_REVIEW_MONTHS = 12
 
 
 class ReviewForm(forms.Form):
@@ -25,4 +23,4 @@ class ReviewForm(forms.Form):
         super().__init__(*args, **kwargs)
         today = timezone.localdate()
         self.fields["reviewed_on"].initial = today
-        self.fields["next_review_on"].initial = add_months(today, NEXT_REVIEW_MONTHS)
+        self.fields["next_review_on"].initial = add_months(today, settings.REVIEW_INTERVAL_MONTHS)

@@ -134,7 +134,12 @@ def test_a_requester_gets_a_copy_of_their_data_in_swedish(
         staff.get_by_role("link", name="Complete", exact=True).click()
         staff.get_by_label("Outcome").fill("Your data is ready to download on your request's page.")
         staff.get_by_role("button", name="Complete", exact=True).click()
-        expect(staff.get_by_text("completed; the answer is sent")).to_be_visible()
+        expect(
+            staff.get_by_text(
+                "completed; the answer is in a letter to the requester. "
+                "It is emailed to the requester."
+            )
+        ).to_be_visible()
         staff_screenshot(screenshot, staff, "staff-case-completed")
     finally:
         staff_context.close()

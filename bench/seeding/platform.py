@@ -13,6 +13,7 @@ from bench.seeding import subjects as privacy_scale
 from bench.seeding.requests import HISTORY_DAYS
 from bench.seeding.subjects import child, moment
 from demo import platform as demo_platform
+from dsr.connectors.postgresql import error_first_line
 from privacy.choices import SubjectCategory
 from privacy.models import (
     Organisation,
@@ -42,11 +43,6 @@ class PlatformDatabaseError(Exception):
     """The platform database is not a PostgreSQL database this process can reach."""
 
 
-def _first_line(error: Exception) -> str:
-    # Later lines (DETAIL) may quote values; the URL itself may hold a password.
-    return (str(error).strip().splitlines() or [type(error).__name__])[0]
-
-
 def platform_check(url: str) -> None:
     """Fail before minutes of seeding, not after, when `url` cannot take the platform rows."""
     if not url.startswith(("postgresql://", "postgres://")):
@@ -58,12 +54,12 @@ def platform_check(url: str) -> None:
             platform.execute("SELECT 1")
     except psycopg.Error as error:
         raise PlatformDatabaseError(
-            f"cannot reach the platform database: {_first_line(error)}"
+            f"cannot reach the platform database: {error_first_line(error)}"
         ) from error
 
 
 def _naive(at: datetime) -> datetime:
-    """The platform's columns are TIMESTAMP (UTC, without a zone), as in dsr.demo_platform."""
+    """The platform's columns are TIMESTAMP (UTC, without a zone), as in demo.platform."""
     return at.astimezone(UTC).replace(tzinfo=None)
 
 
@@ -120,7 +116,7 @@ def _constraints_restore(cursor, constraints: list[tuple[str, str, str]]) -> Non
 def platform_fill(
     *, url: str, subjects: privacy_scale.SeededSubjects, rng: random.Random, anchor: datetime
 ) -> dict[str, int]:
-    """Create dsr.demo_platform's tables in the PostgreSQL database at `url` (if missing) and
+    """Create demo.platform's tables in the PostgreSQL database at `url` (if missing) and
     add, for the subjects just seeded: their customer organisations, an account for each
     platform user and organisation administrator (their primary address, which the
     connectors' statements look up), their functions, evaluations and indexes, a few events

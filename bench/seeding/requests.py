@@ -51,11 +51,11 @@ from dsr.models import (
     CasePause,
     CaseTask,
     DsrCase,
-    ReferenceCounter,
     Submission,
     SystemConnector,
 )
 from dsr.selectors import reminders as reminder_selectors
+from dsr.services import intake
 from privacy.models import (
     DataCategory,
     System,
@@ -225,19 +225,10 @@ class _Dates:
 
 
 def _references(received: list[datetime]) -> list[str]:
-    """The next references of each year, in order of receipt; the counters move past them."""
+    """The next references of each year, in order of receipt (dsr's own counter moves past them)."""
     years = [deadlines.local_received_date(at).year for at in received]
-    counters = {}
-    for year in sorted(set(years)):
-        counter, _ = ReferenceCounter.objects.select_for_update().get_or_create(year=year)
-        counters[year] = counter
-    references = []
-    for year in years:
-        counters[year].last_number += 1
-        references.append(f"DSR-{year}-{counters[year].last_number:06d}")
-    for counter in counters.values():
-        counter.save(update_fields=["last_number"])
-    return references
+    issued = {year: iter(intake.references_next(year, years.count(year))) for year in set(years)}
+    return [next(issued[year]) for year in years]
 
 
 def _at(day_start: datetime, rng: random.Random, hours: float) -> datetime:

@@ -88,8 +88,8 @@ def seed(
             cursor.execute("SET LOCAL synchronous_commit = off")
             cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
         staff = staff_ensure(staff_count)
-        demo_register._seed_register(staff[0])
-        policies = demo_register._seed_policy(staff[0])
+        demo_register.seed_register(staff[0])
+        policies = demo_register.seed_policy(staff[0])
         connectors_ensure(staff[0], platform_url or PLATFORM_DSN)
         lap("register")
         seeded = privacy_scale.seed_subjects(

@@ -104,14 +104,14 @@ def database_from_env(default: str | None) -> dict:
 
 
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
-# Django's Redis backend, keeping one client per connection pool (privacy/cache.py).
+# Django's Redis backend, keeping one client per connection pool (core/cache.py).
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
     CACHES["default"]["BACKEND"] = "core.cache.PooledRedisCache"
 # How many reverse proxies of ours sit in front of the web server (for client addresses in
 # rate limits and the access log); 0 means clients connect directly.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
-# --- Encryption at rest (privacy/crypto.py) -------------------------------------------------
+# --- Encryption at rest (core/crypto.py) ----------------------------------------------------
 # Fernet keys, newest first; older keys keep decrypting until `reencrypt_fields` has run.
 FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
 # Key of the HMAC that makes identifiers (emails) findable without storing them in clear.
@@ -362,6 +362,8 @@ PRIVACY_TEAM_EMAIL = env.str("PRIVACY_TEAM_EMAIL", default="")
 # deadline of an announced sub-processor change when the team is reminded.
 REVIEW_REMINDER_DAYS = env.int("REVIEW_REMINDER_DAYS", default=30)
 OBJECTION_REMINDER_DAYS = env.int("OBJECTION_REMINDER_DAYS", default=7)
+# The next review of an activity, agreement or transfer is proposed this many months after one.
+REVIEW_INTERVAL_MONTHS = env.int("REVIEW_INTERVAL_MONTHS", default=12)
 
 # Retention sweep: rows per statement, statements per run and rule, and how long a dry run
 # stays good enough to switch a rule on.

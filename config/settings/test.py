@@ -1,8 +1,11 @@
 """The test suite: real PostgreSQL and Redis on this machine (see README, `make test`).
 
-pytest-django creates `test_<name>` from DATABASE_URL's database. Redis database 15 keeps test
-broker traffic away from a developer's running worker.
+pytest-django creates a test database of each run's own from DATABASE_URL's (tests/conftest.py).
+Redis database 15 keeps test broker traffic away from a developer's running worker, and each run
+has a queue of its own there.
 """
+
+import os
 
 from .base import *  # noqa: F403
 from .base import (
@@ -28,11 +31,10 @@ DATABASES = {
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/15")
-CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": 3600,
-    "socket_connect_timeout": 3,
-    "socket_timeout": 10,
-}
+# Each run its own queue on the shared test Redis, as it has its own database: another run's
+# worker never takes this run's tasks, and its purge never empties them. Set in the environment,
+# so that the workers a test starts as processes consume the same queue.
+CELERY_TASK_DEFAULT_QUEUE = os.environ.setdefault("PORTAL_TEST_QUEUE", f"tests-{os.getpid()}")
 
 # Fast hashing: tests create many users; production keeps Django's default hashers.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

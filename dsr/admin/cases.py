@@ -45,7 +45,7 @@ from dsr.admin.steps import (
 )
 from dsr.choices import OPEN_STATUSES
 from dsr.models import DsrCase
-from dsr.permissions import CaseVisibilityAdminMixin
+from dsr.permissions import CaseVisibilityAdminMixin, case_visible_to
 from dsr.selectors import cases as case_selectors
 from dsr.services import intake, transitions
 
@@ -305,6 +305,14 @@ class DsrCaseAdmin(
                 actor=request.user,
             )
 
+    def response_change(self, request, obj):
+        # Assigned to a colleague: a support agent no longer sees the case, so back to the queue
+        # (as after the Assign step) rather than to a page that is now "not found".
+        response = super().response_change(request, obj)
+        if not case_visible_to(request.user, obj):
+            return redirect(reverse("admin:dsr_dsrcase_changelist"))
+        return response
+
     def add_view(self, request, form_url="", extra_context=None):
         """Registering a request (letter, call, email) replaces the add form."""
         if not self.has_add_permission(request):
@@ -464,11 +472,12 @@ class DsrCaseAdmin(
             return _("Extended to %(date)s.") % {"date": obj.extended_due_date.isoformat()}
         if not obj.is_open:
             return _("Not extended.")
-        if deadlines.today() <= obj.due_date:
+        last_day = rules.extension_last_day(obj)
+        if rules.extend_blocker(obj, today=deadlines.today()) is None:
             return _(
                 "Not extended. Possible until %(date)s: the requester must be told before the "
                 "first due date."
-            ) % {"date": obj.due_date.isoformat()}
+            ) % {"date": last_day.isoformat()}
         return _("Not extended, and no longer possible: the first due date has passed.")
 
     # --- Bulk actions -----------------------------------------------------------------------

@@ -6,10 +6,11 @@ from django.template.defaultfilters import linebreaksbr
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
-from dsr.models import CaseTask, DsrCase
+from dsr import rules
+from dsr.models import CaseTask, DsrCase, Letter
 
 
 def days_left_html(case: DsrCase):
@@ -74,3 +75,12 @@ def case_link(case: DsrCase):
         case.get_right_display(),
         case.get_status_display().lower(),
     )
+
+
+def letter_delivery(letter: Letter) -> str:
+    """How the letter reaches the requester, in words for staff."""
+    if letter.outbox_id is None:
+        return gettext("By post: print and send")
+    if rules.letter_to_print(letter):
+        return gettext("Email failed: print and send by post")
+    return gettext("Email: %(status)s") % {"status": letter.outbox.get_status_display()}

@@ -9,6 +9,7 @@ from core.admin_tools import (
     AccessLogged,
     AccessLoggedAdminMixin,
     EstimatedCountPaginator,
+    ReadOnlyAdmin,
     ReadOnlyInlineMixin,
 )
 from dsr.admin.display import case_link
@@ -43,7 +44,7 @@ class ExportFileInline(ReadOnlyInlineMixin, admin.TabularInline):
 
 
 @admin.register(ExportJob)
-class ExportJobAdmin(AccessLoggedAdminMixin, CaseVisibilityAdminMixin, admin.ModelAdmin):
+class ExportJobAdmin(AccessLoggedAdminMixin, CaseVisibilityAdminMixin, ReadOnlyAdmin):
     """Every export of every case, read-only: they are made and retried on the case page,
     and neither an export nor its files can be deleted (their hashes are the proof)."""
 
@@ -84,17 +85,3 @@ class ExportJobAdmin(AccessLoggedAdminMixin, CaseVisibilityAdminMixin, admin.Mod
     @admin.display(description=_("request"))
     def case_link(self, obj):
         return case_link(obj.case)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def get_actions(self, request):
-        actions = super().get_actions(request)
-        actions.pop("delete_selected", None)
-        return actions

@@ -12,6 +12,7 @@ from core.admin_tools import (
     ReadOnlyInlineMixin,
 )
 from dsr.admin.display import (
+    letter_delivery,
     local_stamp,
     user_name,
 )
@@ -139,11 +140,9 @@ class LetterInline(ReadOnlyInlineMixin, admin.TabularInline):
             .order_by("created_at", "pk")
         )
 
-    @admin.display(description=_("email"))
+    @admin.display(description=_("delivery"))
     def sent(self, obj):
-        if obj.outbox_id is None:
-            return _("No email address: to be sent by post")
-        return obj.outbox.get_status_display()
+        return letter_delivery(obj)
 
     @admin.display(description=_("PDF"))
     def pdf(self, obj):

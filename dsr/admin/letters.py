@@ -23,7 +23,8 @@ from django.views.decorators.http import require_POST
 
 from core.admin_tools import AccessLogged, AccessLoggedAdminMixin, ReadOnlyAdmin, adopt
 from core.choices import OutboxStatus
-from dsr import letters
+from dsr import letters, rules
+from dsr.admin.display import letter_delivery
 from dsr.choices import LetterKind
 from dsr.models import Letter, LetterTemplate
 from dsr.permissions import CaseVisibilityAdminMixin
@@ -253,7 +254,7 @@ class LetterAdmin(AccessLoggedAdminMixin, CaseVisibilityAdminMixin, ReadOnlyAdmi
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:
             context["letter_pdf_url"] = letter_pdf_url(obj)
-            context["to_print"] = _to_print(obj)
+            context["to_print"] = rules.letter_to_print(obj)
             context["postal_address_known"] = bool(obj.case.submission.requester_address.strip())
         return super().render_change_form(request, context, add, change, form_url, obj)
 
@@ -267,20 +268,10 @@ class LetterAdmin(AccessLoggedAdminMixin, CaseVisibilityAdminMixin, ReadOnlyAdmi
 
     @admin.display(description=_("delivery"))
     def delivery(self, obj):
-        if obj.outbox_id is None:
-            return format_html("<strong>{}</strong>", gettext("By post: print and send"))
-        if obj.outbox.status == OutboxStatus.FAILED:
-            return format_html(
-                "<strong>{}</strong>", gettext("Email failed: print and send by post")
-            )
-        return gettext("Email: %(status)s") % {"status": obj.outbox.get_status_display()}
+        text = letter_delivery(obj)
+        return format_html("<strong>{}</strong>", text) if rules.letter_to_print(obj) else text
 
     @admin.display(description=_("PDF"))
     def pdf_link(self, obj):
-        label = gettext("Print (PDF)") if _to_print(obj) else gettext("PDF")
+        label = gettext("Print (PDF)") if rules.letter_to_print(obj) else gettext("PDF")
         return format_html('<a href="{}">{}</a>', letter_pdf_url(obj), label)
-
-
-def _to_print(letter: Letter) -> bool:
-    """Letters without an email, or whose email failed for good, reach the requester by post."""
-    return letter.outbox_id is None or letter.outbox.status == OutboxStatus.FAILED

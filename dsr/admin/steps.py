@@ -15,24 +15,42 @@ from core.admin_steps import Step
 from dsr import deadlines, rules
 from dsr import forms as dsr_forms
 from dsr.admin.display import task_label
-from dsr.choices import ExportStatus
+from dsr.choices import LetterKind
 from dsr.models import DsrCase, ExportJob
 from dsr.selectors import cases as case_selectors
 from dsr.services import exports as export_services
 from dsr.services import fulfilment, transitions
 
 
-def _said(template):
-    """The success message of a case step, about the case as it is after the step."""
+def _said(template, *, letter: str | None = None):
+    """The success message of a case step, about the case as it is after the step, and, for a
+    step that writes a `letter` (its kind), how that letter reaches the requester."""
 
     def message(case: DsrCase) -> str:
-        return template % {
+        text = template % {
             "reference": case.reference,
             "status": case.get_status_display().lower(),
             "date": case.effective_due_date.isoformat(),
         }
+        written = (
+            case.letters.filter(kind=letter).select_related("outbox").order_by("-pk").first()
+            if letter
+            else None
+        )
+        if written is None:
+            return text
+        if rules.letter_to_print(written):
+            delivery = gettext("There is no email address: print it under Letters and post it.")
+        else:
+            delivery = gettext("It is emailed to the requester.")
+        return f"{text} {delivery}"
 
     return message
+
+
+def _rule(name: str):
+    """The case step's blocker: dsr.rules.CASE_STEP_RULES, as of today."""
+    return lambda case: rules.case_step_blocker(name, case, today=deadlines.today())
 
 
 CASE_STEPS: tuple[Step, ...] = (
@@ -43,7 +61,7 @@ CASE_STEPS: tuple[Step, ...] = (
         run=lambda case, data, user: transitions.case_start(
             case=case, actor=user, note=data["note"]
         ),
-        blocker=rules.start_blocker,
+        blocker=_rule("start"),
         success=_said(_("%(reference)s: the requester is known; the request is now %(status)s.")),
         description=_(
             "Use when the request came from the address or account we hold, so no further "
@@ -61,7 +79,7 @@ CASE_STEPS: tuple[Step, ...] = (
             actor=user,
             all_linked=data["all_linked"],
         ),
-        blocker=rules.verify_identity_blocker,
+        blocker=_rule("verify-identity"),
         success=_said(_("%(reference)s: identity verified; the request is now %(status)s.")),
     ),
     Step(
@@ -74,8 +92,11 @@ CASE_STEPS: tuple[Step, ...] = (
             explanation=data["explanation"],
             pause_reason=data["pause_reason"],
         ),
-        blocker=lambda case: rules.transition_blocker(case, rules.S.AWAITING_IDENTITY),
-        success=_said(_("%(reference)s: the requester is asked to confirm their identity.")),
+        blocker=_rule("request-identity"),
+        success=_said(
+            _("%(reference)s: a letter asks the requester to prove their identity."),
+            letter=LetterKind.IDENTITY_REQUEST,
+        ),
         description=_(
             "Only when there are reasonable doubts about who made the request (Art. 12(6))."
         ),
@@ -87,8 +108,11 @@ CASE_STEPS: tuple[Step, ...] = (
         run=lambda case, data, user: transitions.case_identity_failed(
             case=case, actor=user, reasons=data["reasons"]
         ),
-        blocker=rules.identity_failed_blocker,
-        success=_said(_("%(reference)s: refused, the requester could not be identified.")),
+        blocker=_rule("identity-failed"),
+        success=_said(
+            _("%(reference)s: refused, the requester could not be identified; a letter says why."),
+            letter=LetterKind.REFUSAL,
+        ),
         description=_(
             "Closes the request: we could not identify the requester with what they sent "
             "(Art. 11(2), 12(2)). They are told why."
@@ -102,8 +126,11 @@ CASE_STEPS: tuple[Step, ...] = (
         run=lambda case, data, user: transitions.case_ask_requester(
             case=case, actor=user, question=data["question"], pause_reason=data["pause_reason"]
         ),
-        blocker=lambda case: rules.transition_blocker(case, rules.S.AWAITING_REQUESTER),
-        success=_said(_("%(reference)s: the question is sent; the request waits for the answer.")),
+        blocker=_rule("ask-requester"),
+        success=_said(
+            _("%(reference)s: a letter asks the requester; the request waits for the answer."),
+            letter=LetterKind.CLARIFICATION_REQUEST,
+        ),
     ),
     Step(
         name="resume",
@@ -112,7 +139,7 @@ CASE_STEPS: tuple[Step, ...] = (
         run=lambda case, data, user: transitions.case_resume(
             case=case, actor=user, note=data["note"]
         ),
-        blocker=rules.resume_blocker,
+        blocker=_rule("resume"),
         success=_said(_("%(reference)s: back in progress; legally due %(date)s.")),
     ),
     Step(
@@ -122,8 +149,11 @@ CASE_STEPS: tuple[Step, ...] = (
         run=lambda case, data, user: transitions.case_extend(
             case=case, actor=user, reason=data["reason"]
         ),
-        blocker=lambda case: rules.extend_blocker(case, today=deadlines.today()),
-        success=_said(_("%(reference)s: extended to %(date)s; the requester is told why.")),
+        blocker=_rule("extend"),
+        success=_said(
+            _("%(reference)s: extended to %(date)s; a letter tells the requester why."),
+            letter=LetterKind.EXTENSION,
+        ),
         description=_(
             "Two further months where necessary, given the complexity and number of requests "
             "(Art. 12(3)). Possible once, and only before the first due date."
@@ -140,8 +170,11 @@ CASE_STEPS: tuple[Step, ...] = (
             partially=data["partially"],
             open_tasks_reason=data.get("open_tasks_reason", ""),
         ),
-        blocker=lambda case: rules.transition_blocker(case, rules.S.COMPLETED),
-        success=_said(_("%(reference)s: %(status)s; the answer is sent.")),
+        blocker=_rule("complete"),
+        success=_said(
+            _("%(reference)s: %(status)s; the answer is in a letter to the requester."),
+            letter=LetterKind.COMPLETION,
+        ),
         form_kwargs=lambda case, request: {"open_tasks": case_selectors.case_open_task_count(case)},
     ),
     Step(
@@ -155,8 +188,11 @@ CASE_STEPS: tuple[Step, ...] = (
             reasons=data["reasons"],
             justification=data["justification"],
         ),
-        blocker=lambda case: rules.transition_blocker(case, rules.S.REFUSED),
-        success=_said(_("%(reference)s: refused; the requester is told why and how to complain.")),
+        blocker=_rule("refuse"),
+        success=_said(
+            _("%(reference)s: refused; a letter tells the requester why and how to complain."),
+            letter=LetterKind.REFUSAL,
+        ),
         danger=True,
     ),
     Step(
@@ -166,8 +202,8 @@ CASE_STEPS: tuple[Step, ...] = (
         run=lambda case, data, user: transitions.case_withdraw(
             case=case, actor=user, note=data["note"], notify=data["notify"]
         ),
-        blocker=lambda case: rules.transition_blocker(case, rules.S.WITHDRAWN),
-        success=_said(_("%(reference)s: withdrawn.")),
+        blocker=_rule("withdraw"),
+        success=_said(_("%(reference)s: withdrawn."), letter=LetterKind.WITHDRAWAL),
         description=_("Record that the requester withdrew the request."),
         danger=True,
     ),
@@ -178,7 +214,7 @@ CASE_STEPS: tuple[Step, ...] = (
         run=lambda case, data, user: transitions.cases_assign(
             cases=[case], assignee=data["assignee"], actor=user
         ),
-        blocker=rules.assign_blocker,
+        blocker=_rule("assign"),
         success=_said(_("%(reference)s: assignment saved.")),
         form_kwargs=lambda case, request: {
             "initial": {"assignee": case.assignee_id or request.user.pk}
@@ -191,7 +227,7 @@ CASE_STEPS: tuple[Step, ...] = (
         run=lambda case, data, user: transitions.case_add_note(
             case=case, actor=user, note=data["note"]
         ),
-        blocker=lambda case: None,
+        blocker=_rule("add-note"),
         success=_said(_("%(reference)s: note added to the timeline.")),
     ),
 )
@@ -260,38 +296,12 @@ class ExportTarget:
     job: ExportJob | None
     jobs: list[ExportJob]
 
-    @property
-    def newest(self) -> bool:
-        return self.job is not None and bool(self.jobs) and self.jobs[0].pk == self.job.pk
-
 
 def _export_said(template):
     def message(target: ExportTarget) -> str:
         return template % {"reference": target.case.reference}
 
     return message
-
-
-def _build_blocker(target: ExportTarget) -> str | None:
-    if target.jobs:
-        return gettext("This request has an export: build a new one with “Regenerate”.")
-    return rules.export_request_blocker(target.case)
-
-
-def _retry_blocker(target: ExportTarget) -> str | None:
-    if not target.newest:
-        return gettext("Only the newest export of a request can be built again.")
-    return rules.export_retry_blocker(target.job)
-
-
-def _regenerate_blocker(target: ExportTarget) -> str | None:
-    if not target.newest:
-        return gettext("Only the newest export of a request can be built again.")
-    if target.job.status not in (ExportStatus.READY, ExportStatus.EXPIRED):
-        return gettext("Only a finished export can be regenerated; retry a failed one.")
-    if rules.export_on_its_way(target.jobs):
-        return gettext("An export of this request is being built; wait for it to finish.")
-    return rules.export_request_blocker(target.case)
 
 
 # Steps on one export have `job` set; the panel's own (build) has not.
@@ -301,21 +311,22 @@ EXPORT_STEPS: tuple[Step, ...] = (
         name="build",
         label=_("Build export"),
         run=lambda target, data, user: export_services.export_request(case=target.case, actor=user),
-        blocker=_build_blocker,
+        blocker=lambda target: rules.export_build_blocker(target.case, target.jobs),
         success=_export_said(
             _("%(reference)s: the export is queued; a worker builds it in the background.")
         ),
         description=_(
             "A worker builds the files: for an access request the report (PDF), and for both "
-            "access and portability the data package (ZIP and web page). The requester can "
-            "download them from the status page with a code sent by email."
+            "access and portability the data package (ZIP and web page). Staff can download "
+            "them here once built; the requester can, from the status page, once the request "
+            "is completed."
         ),
     ),
     Step(
         name="retry",
         label=_("Retry"),
         run=lambda target, data, user: export_services.export_retry(job=target.job, actor=user),
-        blocker=_retry_blocker,
+        blocker=lambda target: rules.export_retry_blocker(target.job, target.jobs),
         success=_export_said(_("%(reference)s: the export is queued again.")),
         description=_("Builds the failed export again, once its cause is fixed."),
     ),
@@ -323,7 +334,7 @@ EXPORT_STEPS: tuple[Step, ...] = (
         name="regenerate",
         label=_("Regenerate"),
         run=lambda target, data, user: export_services.export_request(case=target.case, actor=user),
-        blocker=_regenerate_blocker,
+        blocker=lambda target: rules.export_regenerate_blocker(target.case, target.jobs),
         success=_export_said(
             _("%(reference)s: a new export is queued; a worker builds it in the background.")
         ),

@@ -93,10 +93,13 @@ def transaction(dsn: str):
         connection.close()
 
 
-def _message(what: str, error: Exception) -> str:
+def error_first_line(error: Exception) -> str:
     """The first line of a driver's error: later lines (DETAIL) may quote row values."""
-    first = (str(error).strip().splitlines() or [type(error).__name__])[0]
-    return f"{what}: {first}"[:500]
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
+
+
+def _message(what: str, error: Exception) -> str:
+    return f"{what}: {error_first_line(error)}"[:500]
 
 
 # --- Running a task -----------------------------------------------------------------------

@@ -47,11 +47,13 @@ def _queue(job_id: int) -> None:
 @transaction.atomic
 def export_request(*, case: DsrCase, actor=None) -> ExportJob:
     """Queue the report and package of an access or portability request (built by a worker,
-    never in the request). An export already queued or building is returned as it is."""
+    never in the request): the first, or a new one once the newest has finished. An export
+    already queued or building is returned as it is (a second click asks for nothing more)."""
     require(rules.export_request_blocker(case))
-    running = case.exports.filter(status__in=rules.EXPORT_RUNNING).first()
-    if running is not None:
-        return running
+    jobs = list(ExportJob.objects.select_for_update().filter(case=case))
+    if rules.export_on_its_way(jobs):
+        return next(job for job in jobs if job.status in rules.EXPORT_RUNNING)
+    require(rules.export_new_blocker(case, jobs))
     job = ExportJob.objects.create(case=case, requested_by=actor)
     _event(case, _("Export requested."), actor)
     _queue(job.pk)
@@ -133,7 +135,7 @@ def export_build(*, job_id: int) -> str:
 @transaction.atomic
 def export_retry(*, job: ExportJob, actor=None) -> ExportJob:
     """Build a failed export again (after fixing its cause)."""
-    require(rules.export_retry_blocker(job))
+    require(rules.export_retry_blocker(job, list(ExportJob.objects.filter(case_id=job.case_id))))
     ExportJob.objects.filter(pk=job.pk, status=ExportStatus.FAILED).update(
         status=ExportStatus.QUEUED, updated_at=timezone.now()
     )

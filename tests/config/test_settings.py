@@ -55,6 +55,7 @@ def test_deploy_check_passes_at_warning_level():
         ({"SITE_URL": "http://privacy.example.com"}, "SITE_URL"),
         ({"FIELD_ENCRYPTION_KEYS": ""}, "FIELD_ENCRYPTION_KEYS"),
         ({"IDENTIFIER_HASH_KEY": "short"}, "IDENTIFIER_HASH_KEY"),
+        ({"CELERY_BROKER_URL": ""}, "CELERY_BROKER_URL must name the Redis"),
     ],
 )
 def test_production_refuses_to_start_when_unsafe(overrides, complaint):
@@ -78,6 +79,26 @@ def test_production_requires_a_database_url():
     result = boot(env)
     assert result.returncode != 0
     assert "DATABASE_URL" in result.stderr
+
+
+def test_production_requires_a_broker_url():
+    env = production_env()
+    del env["CELERY_BROKER_URL"]
+    result = boot(env)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "CELERY_BROKER_URL must name the Redis the workers consume." in result.stderr
+
+
+@pytest.mark.parametrize("command", ["seed_demo", "seed_scale"])
+def test_production_does_not_install_the_demo_nor_the_bench(command):
+    # demo/ and bench/ are installed by the local and test settings only.
+    test_env = project_env(DJANGO_SETTINGS_MODULE="config.settings.test")
+    known = manage(command, "--help", env=test_env)
+    assert known.returncode == 0, known.stderr
+    result = manage(command, "--help", env=production_env())
+    assert result.returncode != 0
+    assert f"Unknown command: '{command}'" in result.stderr
 
 
 def test_static_files_collect_for_production(tmp_path):

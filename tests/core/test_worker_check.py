@@ -4,7 +4,7 @@ from django.urls import reverse
 from core import services
 from core.choices import WorkerCheckOrigin
 from core.models import WorkerCheck
-from tests.helpers import queries_of_get
+from tests.helpers import messages_of, queries_of_get
 
 pytestmark = pytest.mark.django_db
 
@@ -56,6 +56,27 @@ def test_send_button_queues_a_check_after_commit(
     assert check.requested_by == superuser
     assert check.completed_at is None
     assert len(callbacks) == 1  # the enqueue waits for the commit
+
+
+def test_send_button_says_when_the_broker_did_not_take_the_task(
+    transactional_db, admin_client, monkeypatch
+):
+    # Committed for real, as in production: the task is sent when the check is committed.
+    from core.tasks import complete_worker_check
+
+    def refuse(*args):
+        raise ConnectionRefusedError("broker down")
+
+    monkeypatch.setattr(complete_worker_check, "delay", refuse)
+
+    response = admin_client.post(reverse("admin:core_workercheck_send"), follow=True)
+
+    check = WorkerCheck.objects.get()
+    assert messages_of(response) == [
+        f"Test task #{check.pk} could not be queued: the broker did not take it, so no worker "
+        "will run it."
+    ]
+    assert check.completed_at is None
 
 
 def test_send_button_needs_post(admin_client):

@@ -105,7 +105,13 @@ def test_a_worker_killed_mid_sweep_loses_and_repeats_nothing(team, tmp_path):
         CELERY_BROKER_URL=settings.CELERY_BROKER_URL,
     )
     app.control.purge()
-    first = start_celery_worker("--pool=solo", "-Q", "celery", env=env, log_path=tmp_path / "a.log")
+    first = start_celery_worker(
+        "--pool=solo",
+        "-Q",
+        settings.CELERY_TASK_DEFAULT_QUEUE,
+        env=env,
+        log_path=tmp_path / "a.log",
+    )
     try:
         # Small chunks, so that the kill lands between two of them.
         sweep_case_reminders.delay(chunk_size=20)

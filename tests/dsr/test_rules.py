@@ -8,9 +8,10 @@ and where a query selects by a rule (the reminders' extension window) it agrees 
 from datetime import date, datetime, timedelta
 
 import pytest
+from django.conf import settings as django_settings
 from django.urls import reverse
 from django.utils import timezone
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from core.errors import ApplicationError
@@ -29,6 +30,8 @@ pytestmark = pytest.mark.django_db
 
 S = CaseStatus
 TODAY = date(2026, 3, 5)
+# The extension reminder's window: the last days up to the first due date (its offset 0).
+WINDOW = django_settings.DSR_EXTENSION_REMINDER_DAYS
 
 
 @pytest.fixture(autouse=True)
@@ -45,6 +48,10 @@ def _offered(admin_client, case) -> set[str]:
     }
 
 
+def test_every_step_of_the_case_page_has_its_rule_and_every_rule_its_step():
+    assert [step.name for step in CASE_STEPS] == list(rules.CASE_STEP_RULES)
+
+
 @pytest.mark.parametrize("status", S.values)
 @pytest.mark.parametrize("first_due_passed", [False, True])
 def test_the_case_page_offers_exactly_the_steps_the_rules_allow(
@@ -55,8 +62,8 @@ def test_the_case_page_offers_exactly_the_steps_the_rules_allow(
 
     allowed = {
         name
-        for name, blocker in rules.case_step_blockers(case, today=deadlines.today()).items()
-        if blocker is None
+        for name in rules.CASE_STEP_RULES
+        if rules.case_step_blocker(name, case, today=deadlines.today()) is None
     }
     assert _offered(admin_client, case) == allowed
     assert ("extend" in allowed) == (case.is_open and not first_due_passed)
@@ -113,6 +120,14 @@ def test_an_extension_is_possible_until_the_first_due_date_and_not_after(time_ma
 
 @settings(max_examples=25, deadline=None)
 @given(offset=st.integers(min_value=-10, max_value=20), extended=st.booleans())
+# Inside the window, at both its edges and just outside them, whatever Hypothesis draws.
+@example(offset=0, extended=False)
+@example(offset=WINDOW // 2, extended=False)
+@example(offset=WINDOW, extended=False)
+@example(offset=-1, extended=False)
+@example(offset=WINDOW + 1, extended=False)
+@example(offset=0, extended=True)
+@example(offset=WINDOW, extended=True)
 def test_the_reminder_query_and_the_rule_agree_on_the_extension_window(offset, extended):
     """The sweep selects cases in the extension window in SQL; the claim asks the rule."""
     DsrCase.objects.all().delete()
@@ -140,6 +155,8 @@ def test_the_reminder_query_and_the_rule_agree_on_the_extension_window(offset, e
         in reminder_selectors.reminders_for(case, TODAY, set()).send
     )
     assert selected == in_window == due_by_rule
+    # And all three say yes exactly inside the window of a case not extended yet.
+    assert due_by_rule == (not extended and 0 <= offset <= WINDOW)
 
 
 def test_a_request_with_no_way_to_reach_the_requester_is_refused_by_the_service(frozen):
@@ -189,7 +206,13 @@ def test_a_received_case_can_be_started_and_nothing_else_can(frozen):
         reason = rules.start_blocker(case)
         if status == S.RECEIVED:
             assert reason is None
+            transitions.case_start(case=case, actor=None)
+            case.refresh_from_db()
+            assert (case.status, case.identity_status) == (S.IN_PROGRESS, "verified")
             continue
+        assert reason
         with pytest.raises(ApplicationError) as refused:
             transitions.case_start(case=case, actor=None)
         assert refused.value.message == reason
+        case.refresh_from_db()
+        assert case.status == status

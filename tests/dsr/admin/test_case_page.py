@@ -26,6 +26,7 @@ from tests.factories import (
     ControllerProfileFactory,
     DataSubjectFactory,
     DsrCaseFactory,
+    SubmissionFactory,
     SystemFactory,
 )
 from tests.helpers import changeform_data, form_errors, messages_of
@@ -98,6 +99,31 @@ def test_every_transition_has_its_form(admin_client, frozen, action, start, data
     [event] = status_events(case)
     assert (event.from_status, event.to_status) == (start, end)
     assert any(case.reference in m for m in messages_of(admin_client.get(response.url)))
+
+
+@pytest.mark.parametrize(
+    ("email", "delivery"),
+    [
+        ("anna.berg@example.org", "It is emailed to the requester."),
+        ("", "There is no email address: print it under Letters and post it."),
+    ],
+    ids=["by-email", "by-post"],
+)
+def test_a_step_that_writes_a_letter_says_how_it_reaches_the_requester(
+    admin_client, frozen, email, delivery
+):
+    case = DsrCaseFactory(
+        status=S.IN_PROGRESS,
+        submission=SubmissionFactory(
+            channel="post", requester_email=email, requester_address="Storgatan 1, Stockholm"
+        ),
+    )
+
+    response = admin_client.post(action_url(case, "complete"), {"outcome": "Here it is."})
+
+    assert messages_of(admin_client.get(response.url)) == [
+        f"{case.reference}: completed; the answer is in a letter to the requester. {delivery}"
+    ]
 
 
 def test_request_identity_with_a_reason_stops_the_clock(admin_client, frozen):
@@ -179,11 +205,14 @@ def test_extension_after_the_first_due_date_is_refused(admin_client, frozen):
     page = admin_client.get(action_url(case, "extend"))
     assert page.status_code == 302
     said = messages_of(admin_client.get(page.url))
-    assert any("has passed: an extension must be notified before it" in m for m in said), said
+    passed = "the first due date) has passed, so it is no longer possible"
+    assert any(passed in m for m in said), said
 
     response = admin_client.post(action_url(case, "extend"), {"reason": "Too late."})
 
-    _refused(response, case, S.IN_PROGRESS, "has passed: an extension must be notified before it")
+    _refused(
+        response, case, S.IN_PROGRESS, "the first due date) has passed, so it is no longer possible"
+    )
     assert case.extended_due_date is None
 
 
@@ -388,6 +417,15 @@ def test_a_manual_task_is_done_by_hand_with_evidence(admin_client, frozen):
     )
     assert response.status_code == 200
     assert "This field is required." in response.content.decode()
+    future = admin_client.post(
+        task_url(task, "complete"),
+        {"evidence": "Exported by hand.", "done_at_0": "2026-03-06", "done_at_1": "09:00:00"},
+    )
+    assert future.status_code == 200
+    assert future.context["form"].errors["done_at"] == [
+        "The task cannot have been done in the future."
+    ]
+    assert "Exported by hand." in future.content.decode()  # what was typed is kept
 
     response = admin_client.post(
         task_url(task, "complete"),
@@ -435,6 +473,25 @@ def test_the_case_page_saves_assignee_and_subject_through_the_services(
     kinds = list(case.events.values_list("kind", flat=True))
     assert kinds == [EventKind.NOTE, EventKind.SUBJECT, EventKind.ASSIGNMENT]
     assert case.events.get(kind=EventKind.NOTE).note == "Request edited: details."
+
+
+def test_an_agent_who_hands_a_case_to_a_colleague_returns_to_the_queue(
+    client, support_agent, privacy_officer, frozen
+):
+    case = DsrCaseFactory(status=S.IN_PROGRESS, assignee=support_agent)
+    client.force_login(support_agent)
+    page = client.get(case_url(case))
+
+    response = client.post(
+        case_url(case),
+        changeform_data(page, {"assignee": str(privacy_officer.pk), "_continue": "1"}),
+    )
+
+    assert response.status_code == 302, form_errors(response)
+    assert response.url == reverse("admin:dsr_dsrcase_changelist")
+    assert any(case.reference in m for m in messages_of(client.get(response.url)))
+    case.refresh_from_db()
+    assert case.assignee == privacy_officer
 
 
 def test_a_matched_subject_can_be_unlinked_with_a_timeline_entry(admin_client, frozen):
@@ -582,7 +639,11 @@ def test_staff_register_verify_and_complete_a_request(staff_page, live_server, s
     page.get_by_role("link", name="Complete", exact=True).click()
     page.get_by_label("Outcome").fill("A copy of your data is attached.")
     page.get_by_role("button", name="Complete", exact=True).click()
-    expect(page.get_by_text("completed; the answer is sent")).to_be_visible()
+    expect(
+        page.get_by_text(
+            "completed; the answer is in a letter to the requester. It is emailed to the requester."
+        )
+    ).to_be_visible()
     expect(page.get_by_text("In progress → Completed")).to_be_visible()
     screenshot("case-completed")
 

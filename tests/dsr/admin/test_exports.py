@@ -13,6 +13,7 @@ from django.utils import timezone
 
 import dsr
 from core.choices import AccessAction
+from core.errors import ApplicationError
 from core.models import AccessLogEntry
 from dsr.choices import CaseStatus, EventKind, ExportFileKind, ExportStatus
 from dsr.models import ExportFile, ExportJob
@@ -228,6 +229,41 @@ def test_buttons_are_only_on_the_newest_export(admin_client, case):
 
     assert f'href="{job_url(old, "retry")}"' not in panel
     assert admin_client.get(job_url(old, "retry")).status_code == 302  # not offered now
+
+
+def test_a_step_posted_from_a_stale_page_is_refused_with_its_reason(admin_client, case):
+    old = export(case, E.FAILED, age_minutes=30)
+    newest = export(case, E.READY, age_minutes=10)
+
+    retried = admin_client.post(job_url(old, "retry"))
+    built = admin_client.post(build_url(case))
+
+    assert retried.status_code == 200 and built.status_code == 200
+    assert "Only the newest export of a request can be built again." in retried.content.decode()
+    assert "This request has an export" in built.content.decode()
+    assert list(ExportJob.objects.filter(case=case)) == [newest, old]
+    old.refresh_from_db()
+    assert old.status == E.FAILED
+
+
+def test_a_failed_export_is_retried_not_regenerated(admin_client, case):
+    failed = export(case, E.FAILED)
+
+    response = admin_client.post(job_url(failed, "regenerate"))
+
+    assert "Only a finished export can be regenerated" in response.content.decode()
+    assert ExportJob.objects.filter(case=case).count() == 1
+    with pytest.raises(ApplicationError, match="retry a failed one"):
+        export_services.export_request(case=case)
+
+
+def test_the_services_refuse_what_the_buttons_do_not_offer(case):
+    old = export(case, E.FAILED, age_minutes=30)
+    export(case, E.READY, age_minutes=10)
+
+    with pytest.raises(ApplicationError, match="Only the newest export"):
+        export_services.export_retry(job=old)
+    assert export_services.export_request(case=case).status == E.QUEUED  # a regeneration
 
 
 def test_the_buttons_need_the_change_permission(client, case):
