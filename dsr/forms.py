@@ -318,7 +318,10 @@ class TaskSkipForm(forms.Form):
     reason = forms.CharField(
         label=_("why the task is not needed"),
         widget=SHORT_TEXTAREA,
-        help_text=_("E.g. “the system holds nothing about this person”."),
+        help_text=_(
+            "E.g. “the system holds nothing about this person”. An access report quotes it "
+            "to the requester."
+        ),
     )
 
 

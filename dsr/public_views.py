@@ -304,8 +304,14 @@ def status(request, token: str):
                 messages.success(request, _("Thank you: we have received your message."))
                 return redirect("dsr_public:status", token=token)
         except ApplicationError as error:
-            messages.error(request, error.message)
-            return redirect("dsr_public:status", token=token)
+            if action != "message":
+                messages.error(request, error.message)
+                return redirect("dsr_public:status", token=token)
+            # The request closed after the page was loaded: a redirect would lose what the
+            # requester typed, so the page is shown again as it now stands, with the text.
+            message_form.add_error("message", error.message)
+            submission, cases = _status_or_404(token)
+    posted_to = request.POST.get("case") if message_form.is_bound else None
     rows = [
         {
             "case": case,
@@ -313,6 +319,8 @@ def status(request, token: str):
             "letters": case.public_letters,
             "messages": case.public_messages,
             "export": _status_export(case),
+            # The form as sent stays with the request it was sent for, closed or not.
+            "message_form": message_form if str(case.public_id) == posted_to else MessageForm(),
         }
         for case in cases
     ]
@@ -331,7 +339,7 @@ def _status_content_key(request, token: str, cases: list, rows: list[dict]) -> t
     after a POST (the form may carry errors) and with a notice to show once."""
     if request.method != "GET" or not cases or messages.get_messages(request):
         return None
-    exports = [(row["export"]["job"].pk, row["export"]["ready"]) for row in rows if row["export"]]
+    exports = [(row["export"]["job"].pk, row["export"]["state"]) for row in rows if row["export"]]
     return (token, [case.stored_row for case in cases], exports)
 
 
@@ -398,15 +406,20 @@ def preferences(request, token: str):
 
 
 def _status_export(case):
-    """What the status page says about a case's data: the newest export that can be
-    downloaded, else the newest one that expired (its files are gone)."""
+    """What the status page says about a case's data, only what the exports bear out: the
+    newest export offered for download; else one that was offered and has since expired;
+    else, while the request is open, one staff have built but not yet offered (it is offered
+    once the request is answered, dsr.rules.export_offered_to_requester). Otherwise nothing."""
     if case.right not in rules.EXPORTABLE_RIGHTS:
         return None
-    jobs = case.public_exports
-    ready = next((job for job in jobs if _export_downloadable(job)), None)
-    if ready is not None:
-        return {"job": ready, "ready": True}
-    return {"job": jobs[0], "ready": False} if jobs else None
+    states = [(job, _export_state(job)) for job in case.public_exports]  # newest first
+    shown = next(((job, state) for job, state in states if state == "ready"), None)
+    shown = shown or next(((job, state) for job, state in states if state is not None), None)
+    return {"job": shown[0], "state": shown[1]} if shown else None
+
+
+def _export_state(job: ExportJob) -> str | None:
+    return rules.export_state_for_requester(job, now=timezone.now())
 
 
 def _export_downloadable(job: ExportJob) -> bool:
@@ -435,16 +448,27 @@ def _download_granted(request, job: ExportJob) -> bool:
     return isinstance(until, int | float) and until > timezone.now().timestamp()
 
 
-def _export_unavailable(request, token: str, job: ExportJob):
-    """Expired (410: the files are deleted for good), or not ready yet."""
-    expired = job.status == ExportStatus.EXPIRED or (
-        job.status == ExportStatus.READY and not _export_downloadable(job)
-    )
+def _export_unavailable(request, token: str, job: ExportJob, *, problem: str = ""):
+    """Why the export cannot be downloaded, from what it is: expired (410: the files are
+    deleted for good), built but offered only once the request is answered, not built yet;
+    `problem`, a file that could not be read (410). One never offered, and never to be, is
+    not found."""
+    state = _export_state(job)
+    if state is None and job.status in (ExportStatus.READY, ExportStatus.EXPIRED):
+        raise Http404
+    gone = bool(problem) or state == "expired"
     return render(
         request,
         "dsr/public/download_unavailable.html",
-        {"job": job, "case": job.case, "token": token, "expired": expired},
-        status=410 if expired else 200,
+        {
+            "job": job,
+            "case": job.case,
+            "token": token,
+            "state": state,
+            "problem": problem,
+            "expired": state == "expired",
+        },
+        status=410 if gone else 200,
     )
 
 
@@ -541,8 +565,8 @@ def download_file(request, token: str, export_id, kind: str):
         raise Http404
     try:
         data = files.export_file_read(file)
-    except ApplicationError:
-        return _export_unavailable(request, token, job)
+    except ApplicationError as error:
+        return _export_unavailable(request, token, job, problem=error.message)
     export_services.export_file_downloaded(
         file=file, ip_address=ratelimit.client_ip(request), by_requester=True
     )

@@ -46,6 +46,8 @@ EXPORTABLE_STATUSES = (
     S.PARTIALLY_COMPLETED,
 )
 EXPORT_RUNNING = (ExportStatus.QUEUED, ExportStatus.BUILDING)
+# A request answered with its data: what an export is offered for.
+ANSWERED_STATUSES = (S.COMPLETED, S.PARTIALLY_COMPLETED)
 
 
 def _status(case) -> str:
@@ -282,8 +284,33 @@ def export_offered_to_requester(job, *, now: datetime) -> bool:
         job.status == ExportStatus.READY
         and job.expires_at is not None
         and job.expires_at > now
-        and job.case.status in (S.COMPLETED, S.PARTIALLY_COMPLETED)
+        and job.case.status in ANSWERED_STATUSES
     )
+
+
+def export_state_for_requester(job, *, now: datetime) -> str | None:
+    """What an export is to the requester: "ready" (offered now), "expired" (it was offered
+    and its time is over: its files are deleted, or about to be), "preparing" (built, the open
+    request not yet answered), or None (not built, or never offered and never to be)."""
+    if export_offered_to_requester(job, now=now):
+        return "ready"
+    case = job.case
+    expired = job.status == ExportStatus.EXPIRED or (
+        job.status == ExportStatus.READY and job.expires_at is not None and job.expires_at <= now
+    )
+    if expired:
+        # Offered between the answer and the expiry; one that expired before the answer was
+        # never downloadable, and saying it "has expired" would not be true.
+        offered = (
+            case.status in ANSWERED_STATUSES
+            and case.closed_at is not None
+            and job.expires_at is not None
+            and case.closed_at < job.expires_at
+        )
+        return "expired" if offered else None
+    if job.status == ExportStatus.READY and case.is_open:
+        return "preparing"
+    return None
 
 
 # --- Letters ---------------------------------------------------------------------------------

@@ -7,7 +7,6 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.http import content_disposition_header
-from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_safe
 
 from core.access_log import access_log_case_staff
@@ -16,7 +15,6 @@ from core.downloads import attachment_response
 from core.errors import ApplicationError
 from core.ratelimit import client_ip
 from dsr import files
-from dsr.files import evidence_file_read
 from dsr.models import CaseTask, ExportFile, Letter
 from dsr.permissions import case_or_404
 from dsr.services import exports as export_services
@@ -85,9 +83,9 @@ def _task_evidence(request, pk: int):
     if not task.evidence_file:
         raise Http404
     try:
-        data, filename, content_type = evidence_file_read(task)
-    except (OSError, ValueError):  # missing from storage, or sealed with a key now gone
-        messages.error(request, _("The evidence file could not be read; it may have been pruned."))
+        data, filename, content_type = files.evidence_file_read(task)
+    except ApplicationError as error:  # missing from storage, or sealed with a key now gone
+        messages.error(request, error.message)
         return redirect(reverse("admin:dsr_dsrcase_change", args=[quote(case.pk)]))
     access_log_case_staff(
         request,

@@ -143,8 +143,12 @@ def _safe_file_name(name: str, taken: set[str]) -> str:
     return _unique(f"{stem}.{suffix}" if suffix else stem, taken)
 
 
-def _task_outcome(task: CaseTask) -> tuple[str, bool]:
-    """What came of searching one system, in words, and whether it is finished."""
+def _task_outcome(case: DsrCase, task: CaseTask) -> tuple[str, bool]:
+    """What came of searching one system, in words, and whether it is finished: only what the
+    task records. A skipped task says why: the reason staff gave (dsr.services.fulfilment
+    .task_skip), or, with none, that the request closed before the search was done (the task
+    never ran, or was still open when the request closed); the portal has no mark of its own
+    for "this system holds nothing about the person", so it never claims that by itself."""
     when = (
         formats.date_format(timezone.localtime(task.completed_at), "DATE_FORMAT")
         if task.completed_at
@@ -157,7 +161,16 @@ def _task_outcome(task: CaseTask) -> tuple[str, bool]:
             "date": when
         }, True
     if task.status == TaskStatus.SKIPPED:
-        return _("Not searched: we found that this system holds no data about you."), True
+        reason = (task.evidence or "").strip()
+        if reason:
+            return _("Not searched. The reason we recorded: %(reason)s") % {"reason": reason}, True
+        if not case.is_open:
+            return _(
+                "Not searched: the request was closed before the search in this system was done."
+            ), True
+        return _("Not searched."), True
+    if task.status == TaskStatus.FAILED:
+        return _("The search in this system failed and was not completed."), False
     return _("Not finished yet: the search in this system is still under way."), False
 
 
@@ -202,7 +215,7 @@ def _systems(case: DsrCase, categories: dict[str, DataCategory]) -> list[SystemD
     systems = []
     for task in tasks:
         system = task.system
-        outcome, complete = _task_outcome(task)
+        outcome, complete = _task_outcome(case, task)
         held = list(system.data_categories.all())
         data = SystemData(
             name=system.name,
@@ -211,6 +224,7 @@ def _systems(case: DsrCase, categories: dict[str, DataCategory]) -> list[SystemD
             location=system.location,
             outcome=outcome,
             complete=complete,
+            searched=task.status == TaskStatus.DONE,
             all_categories_provided=bool(held) and all(c.provided_by_subject for c in held),
         )
         if task.status == TaskStatus.DONE and task.result_file:

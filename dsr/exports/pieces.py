@@ -109,7 +109,9 @@ class ReceivedFile:
 
 @dataclass
 class SystemData:
-    """One system searched for the person, what came of it, and the data it exported."""
+    """One system to search for the person, what came of it, and the data it exported.
+    `complete`: nothing more will come of it; `searched`: the search was done (not skipped,
+    failed or still under way), so finding nothing there is a finding."""
 
     name: str
     slug: str
@@ -117,6 +119,7 @@ class SystemData:
     location: str
     outcome: str
     complete: bool
+    searched: bool = False
     categories: list[CategoryData] = field(default_factory=list)
     files: list[ReceivedFile] = field(default_factory=list)
     all_categories_provided: bool = False
@@ -249,6 +252,7 @@ class ExportContent:
                         location=system.location,
                         outcome=system.outcome,
                         complete=system.complete,
+                        searched=system.searched,
                         categories=categories,
                         files=files,
                     )
@@ -258,3 +262,7 @@ class ExportContent:
     @property
     def open_systems(self) -> list[SystemData]:
         return [s for s in self.systems if not s.complete]
+
+    @property
+    def searched_systems(self) -> list[SystemData]:
+        return [s for s in self.systems if s.searched]

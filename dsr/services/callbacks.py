@@ -48,6 +48,15 @@ def _callback_payload(payload: bytes) -> dict:
     return data
 
 
+def _file_name(name: str) -> str:
+    """A name a system sent, as one harmless path component: no folders, no leading dots, no
+    "..", so that storing it (result_file_store) or zipping it cannot leave its place."""
+    name = name.replace("\\", "/").replace("/", "_").replace("\x00", "")
+    while ".." in name:
+        name = name.replace("..", ".")
+    return name.lstrip(".") or "file"
+
+
 def _callback_files(data: dict, uploads) -> list[tuple[str, bytes]]:
     files = []
     for item in data.get("files", []):
@@ -56,7 +65,7 @@ def _callback_files(data: dict, uploads) -> list[tuple[str, bytes]]:
         except ValueError as error:
             raise CallbackRejected(_("A file's content is not base64."), status=400) from error
     files.extend((upload.name, upload.read()) for upload in uploads)
-    return files
+    return [(_file_name(name), content) for name, content in files]
 
 
 def _bundle(files: list[tuple[str, bytes]]) -> tuple[str, bytes]:
@@ -65,7 +74,7 @@ def _bundle(files: list[tuple[str, bytes]]) -> tuple[str, bytes]:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, content in files:
-            archive.writestr(name.replace("/", "_") or "file", content)
+            archive.writestr(name, content)
     return "results.zip", buffer.getvalue()
 
 

@@ -3,6 +3,7 @@ of that export only, for this browser only; expired exports are gone, every down
 and logged."""
 
 import hashlib
+import io
 import re
 import uuid
 from datetime import timedelta
@@ -429,3 +430,86 @@ def test_the_completion_letter_says_where_and_until_when_to_download(frozen):
     body = Letter.objects.get(case=case, kind="completion").body
     assert f"download the report and the data files from {submission.status_url}" in body
     assert "until March 12, 2026" in body
+
+
+def test_an_export_built_before_the_answer_is_announced_not_called_expired(client, frozen):
+    early = requester("early@example.org", "Early Bird", answered=False)
+
+    page = client.get(status_url(early)).content.decode()
+
+    assert "We are preparing a copy of your data" in page
+    assert "expired" not in page and "have been deleted" not in page
+    assert download_url(early) not in page
+    response = client.get(download_url(early))
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "Your data is not available yet" in text and "expired" not in text
+
+
+def test_an_export_that_expired_unoffered_is_not_said_to_have_been_downloadable(client, frozen):
+    early = requester("early@example.org", "Early Bird", answered=False)
+    frozen.shift(timedelta(days=7, seconds=1))
+    assert exports_expire_due() == 1
+    transitions.case_start(case=early.case, actor=None)
+    transitions.case_complete(case=early.case, actor=None, outcome="Answered by post.")
+
+    page = client.get(status_url(early)).content.decode()
+
+    assert "Completed." in page
+    assert "Your download has expired" not in page and "could be downloaded" not in page
+    assert client.get(download_url(early)).status_code == 404
+
+
+def test_an_export_of_a_withdrawn_request_is_neither_offered_nor_announced(client, frozen):
+    early = requester("early@example.org", "Early Bird", answered=False)
+    transitions.case_withdraw(case=early.case, notify=False)
+
+    page = client.get(status_url(early)).content.decode()
+
+    assert "Withdrawn." in page
+    for text in ("Your data is ready", "expired", "We are preparing a copy of your data"):
+        assert text not in page, text
+    assert client.get(download_url(early)).status_code == 404
+
+
+# --- Files that cannot be read --------------------------------------------------------------
+
+
+def _break(file: ExportFile, how: str) -> None:
+    if how == "missing":
+        default_storage.delete(file.storage_name)
+    else:  # sealed with a key that is no longer configured, or damaged
+        default_storage.delete(file.storage_name)
+        default_storage.save(file.storage_name, io.BytesIO(b"not a sealed file"))
+
+
+@pytest.mark.parametrize("how", ["missing", "undecryptable"])
+def test_a_file_that_cannot_be_read_is_a_page_not_an_error(client, anna, smtp_sink, how):
+    enter_code(client, anna, send_code(client, anna, smtp_sink))
+    report = ExportFile.objects.get(job=anna.job, kind="report")
+    _break(report, how)
+
+    response = client.get(file_url(anna))
+
+    assert response.status_code == 410
+    page = response.content.decode()
+    assert "This file is not available" in page
+    assert "could not be read" in page
+    report.refresh_from_db()
+    assert report.download_count == 0
+    assert not AccessLogEntry.objects.filter(action=AccessAction.DOWNLOAD).exists()
+    assert client.get(file_url(anna, "package")).status_code == 200  # the other file is fine
+
+
+@pytest.mark.parametrize("how", ["missing", "undecryptable"])
+def test_staff_reading_a_broken_export_file_get_a_message(client, anna, privacy_officer, how):
+    report = ExportFile.objects.get(job=anna.job, kind="report")
+    _break(report, how)
+    client.force_login(privacy_officer)
+
+    response = client.get(f"/admin/dsr-documents/exports/files/{report.pk}/", follow=True)
+
+    assert response.status_code == 200
+    messages = [str(m) for m in response.context["messages"]]
+    assert any("could not be read" in m for m in messages), messages
+    assert not AccessLogEntry.objects.filter(action=AccessAction.DOWNLOAD).exists()

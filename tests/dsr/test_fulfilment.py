@@ -1,8 +1,11 @@
 """Fulfilment through the services: tasks per system, runs that claim their work, errors that
 stay visible and retryable, webhook callbacks, manual evidence, Art. 19 notices."""
 
+import base64
+import io
 import json
 import time
+import zipfile
 from datetime import date, timedelta
 
 import pytest
@@ -447,6 +450,65 @@ def test_bad_callbacks_get_a_clean_4xx(client, waiting_task, case, status, messa
         assert response.json() == {"ok": False, "error": message}
     waiting_task.refresh_from_db()
     assert waiting_task.status == TaskStatus.WAITING
+
+
+def test_a_callback_file_named_to_leave_its_folder_is_stored_under_a_harmless_name(
+    client, waiting_task
+):
+    content = b"email,name\nanna.berg@example.org,Anna\n"
+    response = signed_post(
+        client,
+        waiting_task,
+        {
+            "status": "done",
+            "files": [{"name": "../x", "content": base64.b64encode(content).decode()}],
+        },
+    )
+
+    assert response.status_code == 200, response.content
+    waiting_task.refresh_from_db()
+    assert waiting_task.status == TaskStatus.DONE
+    stored = waiting_task.result_file.name
+    assert ".." not in stored and stored.startswith("case-results/")
+    assert stored.endswith(f"{waiting_task.public_id}-_x.enc")
+    assert files.result_file_read(waiting_task) == content
+
+
+def test_callback_files_in_a_bundle_get_harmless_names_too(client, waiting_task):
+    sent = {"../../etc/passwd": b"a", "..\\win.ini": b"b", ".hidden": b"c", "..": b"d"}
+    response = signed_post(
+        client,
+        waiting_task,
+        {
+            "status": "done",
+            "files": [
+                {"name": name, "content": base64.b64encode(data).decode()}
+                for name, data in sent.items()
+            ],
+        },
+    )
+
+    assert response.status_code == 200, response.content
+    waiting_task.refresh_from_db()
+    archive = zipfile.ZipFile(io.BytesIO(files.result_file_read(waiting_task)))
+    names = archive.namelist()
+    assert names == ["_._etc_passwd", "_win.ini", "hidden", "file"]
+    assert all(".." not in n and "/" not in n and not n.startswith(".") for n in names)
+
+
+def test_task_files_that_cannot_be_read_raise_one_application_error(waiting_task):
+    files.result_file_store(waiting_task, "contacts.csv", b"email\n")
+    files.evidence_file_store(waiting_task, SimpleUploadedFile("proof.png", b"\x89PNG\r\n\x1a\n"))
+    waiting_task.save()
+    storage = waiting_task.result_file.storage
+    storage.delete(waiting_task.result_file.name)  # missing from storage
+    with storage.open(waiting_task.evidence_file.name, "wb") as handle:
+        handle.write(b"sealed with a key no longer configured")
+
+    with pytest.raises(ApplicationError, match="could not be read"):
+        files.result_file_read(waiting_task)
+    with pytest.raises(ApplicationError, match="could not be read"):
+        files.evidence_file_read(waiting_task)
 
 
 # --- Manual tasks, skipping and retrying ----------------------------------------------------

@@ -5,6 +5,7 @@ import pytest
 from core.models import OutboxEmail
 from dsr.choices import CaseStatus
 from dsr.models import DsrCase
+from dsr.services import transitions
 from tests.dsr.conftest import receive
 from tests.factories import ControllerProfileFactory
 
@@ -144,3 +145,24 @@ def test_a_session_without_the_prepared_statement_still_answers(client, anna):
     delattr(connection.connection, "_dsr_status_page_prepared")
     assert _statements(client, status_path(anna)) == ["PREPARE"]  # refused; the plain one ran
     assert _statements(client, status_path(anna)) == ["EXECUTE"]
+
+
+def test_a_message_sent_after_the_request_closed_keeps_the_requesters_text(client, anna):
+    case = anna.cases.order_by("pk").first()
+    assert "Add information to your request" in client.get(status_path(anna)).content.decode()
+    transitions.case_withdraw(case=case, note="By phone.", notify=False)  # meanwhile, by staff
+
+    response = client.post(
+        status_path(anna),
+        {"action": "message", "case": str(case.public_id), "message": "My new address: <b>x</b>"},
+    )
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "This request is closed." in page
+    assert "Your message was not sent." in page
+    assert "My new address: &lt;b&gt;x&lt;/b&gt;" in page
+    assert "Withdrawn." in page  # the page as the request now stands
+    assert not case.events.filter(kind="message").exists()
+    # The other, open request's form is empty.
+    assert page.count("My new address") == 1
