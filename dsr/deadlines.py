@@ -10,8 +10,11 @@
   that never runs past the legal date.
 - Days the clock was paused (a recorded identity or clarification pause) push every date back
   by that many days.
+- Once extended, the target is the extended due date (case_dates): the requester was told that
+  date, and the promise made before no longer holds.
 """
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -80,6 +83,28 @@ def target_date(received_at: datetime, *, paused_days: int = 0) -> date:
         + timedelta(days=paused_days)
     )
     return min(promised, due_date(received_at, paused_days=paused_days))
+
+
+@dataclass(frozen=True)
+class CaseDates:
+    """The dates a case is stored with: target, legal due date, and the extended due date
+    (None until extended)."""
+
+    target: date
+    due: date
+    extended_due: date | None
+
+
+def case_dates(received_at: datetime, *, paused_days: int = 0, extended: bool = False) -> CaseDates:
+    """Every date of a case received at `received_at`, its clock paused `paused_days` days, and
+    extended or not: what intake stores and what a pause or an extension recomputes."""
+    due = due_date(received_at, paused_days=paused_days)
+    if not extended:
+        return CaseDates(
+            target=target_date(received_at, paused_days=paused_days), due=due, extended_due=None
+        )
+    extended_due = extended_due_date(received_at, paused_days=paused_days)
+    return CaseDates(target=extended_due, due=due, extended_due=extended_due)
 
 
 def extension_notice_deadline(first_due_date: date) -> date:

@@ -12,6 +12,7 @@ from django.utils.translation import override
 
 from accounts.models import DigestSubscription
 from dsr import charts
+from dsr.models import DsrCase
 from dsr.selectors.digests import DigestFigures, DigestPeriod, admin_url
 
 # --- The email ------------------------------------------------------------------------------
@@ -85,9 +86,9 @@ def digest_compose(
             ),
             "due_soon_days": settings.DSR_DUE_SOON_DAYS,
             "review_days": settings.REVIEW_REMINDER_DAYS,
-            "overdue_url": admin_url("dsr/dsrcase/?deadline=overdue"),
-            "due_soon_url": admin_url("dsr/dsrcase/?deadline=due_soon"),
-            "subscription_url": admin_url(f"accounts/digestsubscription/{subscription.pk}/change/"),
+            "overdue_url": admin_url(DsrCase, "changelist", query={"deadline": "overdue"}),
+            "due_soon_url": admin_url(DsrCase, "changelist", query={"deadline": "due_soon"}),
+            "subscription_url": admin_url(DigestSubscription, "change", subscription.pk),
         }
         subject = _subject(period, preview)
         text = render_to_string("emails/dsr/digest.txt", context)

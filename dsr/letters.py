@@ -2,13 +2,15 @@
 in templates/letters/dsr/<language>/<kind>.txt) rendered over plain values of the case.
 
 Default files hold the subject on the first line, a blank line, then the body. Rendering is
-plain text with Django's template language; the HTML part escapes it. Only strings, dates and
-lists of strings reach a template, so an edited template cannot reach into the database.
+plain text with Django's template language; the HTML part escapes it. Only strings, numbers and
+lists of them reach a template, so an edited template cannot reach into the database; dates are
+written out first, in the letter's language (_date), whoever's language the request came in.
 """
 
 import logging
 import re
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 
 from django.conf import settings
@@ -216,7 +218,23 @@ def rights_notice() -> str:
 
 
 def _date(value) -> str:
+    """A date as the active language writes it ("31 december 2034" in Swedish); call it in the
+    letter's language."""
     return formats.date_format(value, "DATE_FORMAT") if value else ""
+
+
+def _written(value):
+    """`value` with every date in it (in lists and dicts too) written out by _date, so a
+    caller passes dates and the letter writes them in its own language."""
+    if isinstance(value, datetime):
+        return _date(timezone.localtime(value).date())
+    if isinstance(value, date):
+        return _date(value)
+    if isinstance(value, list | tuple):
+        return [_written(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _written(item) for key, item in value.items()}
+    return value
 
 
 def _company(profile: ControllerProfile | None) -> dict:
@@ -234,7 +252,8 @@ def _link_hours() -> int:
 
 
 def case_context(case: DsrCase, extra: dict | None = None) -> dict:
-    """Plain values a letter about `case` may use."""
+    """Plain values a letter about `case` may use, in the active language (render calls it in
+    the case's); dates in `extra` are written out here."""
     profile = ControllerProfile.objects.first()
     linked = list(case.submission.cases.order_by("pk"))
     context = {
@@ -266,7 +285,7 @@ def case_context(case: DsrCase, extra: dict | None = None) -> dict:
         "recipients": [],
         "original_reference": "",
     }
-    context.update(extra or {})
+    context.update({name: _written(value) for name, value in (extra or {}).items()})
     return context
 
 

@@ -186,11 +186,13 @@ def send_digest(subscription_id: int) -> bool:
 
 @shared_task(soft_time_limit=3300, time_limit=3600)
 def prune_closed_cases() -> int:
-    """Reduce cases closed long ago to their proof, each in its own transaction."""
+    """Reduce cases closed long ago to their proof, each in its own transaction. Idempotent:
+    case_prune re-checks each case under its lock, so a second run prunes nothing again."""
     from dsr.services import minimisation
 
     pruned = 0
-    for case_id in minimisation.cases_due_for_pruning().values_list("pk", flat=True).iterator():
+    due = case_selectors.cases_due_for_pruning().values_list("pk", flat=True)
+    for case_id in due.iterator():
         pruned += minimisation.case_prune(case_id=case_id)
     if pruned:
         logger.info("pruned %s closed case(s)", pruned)

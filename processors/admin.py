@@ -85,6 +85,19 @@ class CountryAdmin(admin.ModelAdmin):
 class ProcessorAgreementFormSet(forms.BaseInlineFormSet):
     """Art. 28(3): a processor or sub-processor has a signed DPA (or the 2021/915 clauses)."""
 
+    def _construct_form(self, i, **kwargs):
+        form = super()._construct_form(i, **kwargs)
+        if form.instance.pk is not None:
+            # Reviews of an agreement on record are recorded on its own page ("Record a
+            # review"); a new agreement, added here, is given its first review date here.
+            for name in AGREEMENT_REVIEW_FIELDS:
+                if name in form.fields:
+                    form.fields[name].disabled = True
+                    form.fields[name].help_text = _(
+                        "Recorded on the agreement's page, with “Record a review”."
+                    )
+        return form
+
     def clean(self):
         super().clean()
         if any(self.errors) or not rules.role_needs_agreement(self.instance.role):
@@ -114,10 +127,6 @@ class ProcessorAgreementInline(admin.StackedInline):
         # A new processor comes with its agreement; existing ones add with "Add another".
         return 1 if obj is None else 0
 
-    def get_readonly_fields(self, request, obj=None):
-        # Reviews of an agreement on record are recorded on its own page ("Record a review").
-        fields = super().get_readonly_fields(request, obj)
-        return fields if obj is None else (*fields, *AGREEMENT_REVIEW_FIELDS)
 
 
 class MissingAgreementFilter(admin.SimpleListFilter):

@@ -6,7 +6,8 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Model, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
@@ -20,11 +21,19 @@ from processors.models import ProcessorAgreement, SubprocessorChange, Transfer
 CATEGORY = "review_reminder"
 
 
+def _admin_url(obj: Model) -> str:
+    """The absolute address of `obj`'s admin page, reversed (as dsr.selectors.digests.admin_url
+    does; processors cannot import dsr)."""
+    meta = obj._meta
+    return settings.SITE_URL + reverse(
+        f"admin:{meta.app_label}_{meta.model_name}_change", args=[obj.pk]
+    )
+
+
 def _items(today: date) -> list[tuple[str, str]]:
     """(key, line) for every item due within its window, claimed or not."""
     window = today + timedelta(days=settings.REVIEW_REMINDER_DAYS)
     objection_window = today + timedelta(days=settings.OBJECTION_REMINDER_DAYS)
-    admin = f"{settings.SITE_URL}/admin/processors"
     items = []
     for agreement in ProcessorAgreement.objects.filter(
         Q(review_due_on__lte=window) | Q(ends_on__lte=window), processor__is_active=True
@@ -37,7 +46,7 @@ def _items(today: date) -> list[tuple[str, str]]:
                     % {
                         "date": agreement.review_due_on,
                         "agreement": agreement,
-                        "url": f"{admin}/processoragreement/{agreement.pk}/change/",
+                        "url": _admin_url(agreement),
                     },
                 )
             )
@@ -49,7 +58,7 @@ def _items(today: date) -> list[tuple[str, str]]:
                     % {
                         "date": agreement.ends_on,
                         "agreement": agreement,
-                        "url": f"{admin}/processoragreement/{agreement.pk}/change/",
+                        "url": _admin_url(agreement),
                     },
                 )
             )
@@ -67,7 +76,7 @@ def _items(today: date) -> list[tuple[str, str]]:
                     "date": transfer.next_review_on,
                     "transfer": transfer,
                     "mechanism": transfer.get_mechanism_display(),
-                    "url": f"{admin}/transfer/{transfer.pk}/change/",
+                    "url": _admin_url(transfer),
                 },
             )
         )
@@ -84,7 +93,7 @@ def _items(today: date) -> list[tuple[str, str]]:
                 % {
                     "date": change.objection_deadline,
                     "change": change,
-                    "url": f"{admin}/subprocessorchange/{change.pk}/change/",
+                    "url": _admin_url(change),
                 },
             )
         )

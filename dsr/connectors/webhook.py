@@ -1,5 +1,5 @@
 """The webhook connector: a signed JSON POST to the system, which answers later by a signed
-callback (dsr.views.webhook_callback -> dsr.services.fulfilment.webhook_callback).
+callback (dsr.views.webhook_callback -> dsr.services.callbacks.webhook_callback).
 
 Request body (JSON):
   {"task": "<task public id>", "reference": "DSR-2026-000123", "operation": "erase",

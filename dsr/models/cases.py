@@ -73,7 +73,7 @@ class Submission(TimeStampedModel):
         related_name="+",
     )
     # The rights asked for on the public form (JSON, encrypted) until the worker registers
-    # them as cases (dsr.services.cases.submission_register); empty once registered, and for
+    # them as cases (dsr.services.intake.submission_register); empty once registered, and for
     # requests entered by staff, which are registered at once.
     intake = EncryptedTextField(blank=True, default="", db_default="", editable=False)
 
@@ -222,7 +222,7 @@ class DsrCase(TimeStampedModel):
         ordering = ["-received_at", "-pk"]
         indexes = [
             # The queue: open work by deadline.
-            # The INCLUDE columns let the digest's counts (dsr.services.digests) read these
+            # The INCLUDE columns let the digest's counts (dsr.selectors.digests) read these
             # three indexes alone, without visiting the rows (an index-only scan).
             models.Index(
                 fields=["target_date"],

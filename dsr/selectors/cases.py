@@ -1,5 +1,5 @@
 """Reads about cases that span relations: the team's queue, deadlines, a case's page, the
-submissions waiting to be registered and the cases waiting to be closed.
+submissions waiting to be registered and the cases waiting to be closed or pruned.
 
 "Today" is the local date where the controller is (dsr.deadlines), not the server's UTC date:
 a case due today in Stockholm is not overdue at 00:30 Stockholm time.
@@ -250,6 +250,15 @@ def cases_unconfirmed_due(now: datetime | None = None):
         submission__channel=Channel.SELF_SERVICE,
         received_at__lte=now - settings.DSR_UNCONFIRMED_CLOSE_AFTER,
         pauses__isnull=True,
+    )
+
+
+def cases_due_for_pruning(now: datetime | None = None) -> QuerySet[DsrCase]:
+    """Cases closed longer ago than DSR_PRUNE_AFTER and not yet reduced to their proof
+    (dsr.services.minimisation.case_prune re-checks each under lock)."""
+    now = now or timezone.now()
+    return DsrCase.objects.filter(
+        closed_at__lt=now - settings.DSR_PRUNE_AFTER, pruned_at__isnull=True
     )
 
 

@@ -21,16 +21,19 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, DateField, Q, Sum, Window
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Model, Q, Sum, Window
+from django.urls import reverse
+from django.utils.http import urlencode
 
 from accounts.models import DigestFrequency, DigestSubscription
 from accounts.selectors import digest_subscriptions_active
 from core.choices import OutboxStatus
 from core.models import OutboxEmail, SentNotice
 from dsr.choices import FINAL_STATUSES, CaseStatus, ExportStatus, Right, TaskStatus
-from dsr.models import CaseTask, ExportJob, RetentionRun
+from dsr.models import CaseTask, DsrCase, ExportJob, RetentionRun
+from privacy.models import RetentionRule
 from privacy.retention import add_months
+from processors.models import ProcessorAgreement, Transfer
 from processors.selectors import agreements_due_for_review, transfers_due_for_review
 
 CATEGORY = "digest"
@@ -245,22 +248,23 @@ class DigestFigures:
     failed_exports: Listing
 
 
-def admin_url(path: str) -> str:
-    return f"{settings.SITE_URL}/admin/{path}"
+def admin_url(model: type[Model], view: str = "change", *args, query: dict | None = None) -> str:
+    """The absolute address of an admin page of `model` ("change" with its pk, "changelist"
+    with an optional query), for emails. Reversed by the model's app and name, so the link
+    follows a model that moves to another app instead of going dead."""
+    meta = model._meta
+    path = reverse(f"admin:{meta.app_label}_{meta.model_name}_{view}", args=args)
+    return f"{settings.SITE_URL}{path}" + (f"?{urlencode(query)}" if query else "")
 
 
 def case_admin_url(pk: int) -> str:
-    return admin_url(f"dsr/dsrcase/{pk}/change/")
+    return admin_url(DsrCase, "change", pk)
 
 
 def _listing(queryset, fields: tuple[str, ...], limit: int) -> tuple[int, list[dict]]:
     """The first `limit` rows and the total, in one query (COUNT(*) OVER () before LIMIT)."""
     rows = list(queryset.annotate(total=Window(Count("pk"))).values(*fields, "total")[:limit])
     return (rows[0]["total"] if rows else 0), rows
-
-
-def _effective_due() -> Coalesce:
-    return Coalesce("extended_due_date", "due_date", output_field=DateField())
 
 
 def _week_starts(end: datetime) -> list[datetime]:
@@ -500,7 +504,7 @@ def _reviews(today: date) -> tuple[Listing, Listing]:
             Item(
                 f"{row['processor__name']}: {row['title']}",
                 row["review_due_on"],
-                admin_url(f"processors/processoragreement/{row['pk']}/change/"),
+                admin_url(ProcessorAgreement, "change", row["pk"]),
             )
             for row in rows
         ],
@@ -518,7 +522,7 @@ def _reviews(today: date) -> tuple[Listing, Listing]:
             Item(
                 f"{row['importer__name']} ({row['destination__name']})",
                 row["next_review_on"],
-                admin_url(f"processors/transfer/{row['pk']}/change/"),
+                admin_url(Transfer, "change", row["pk"]),
             )
             for row in rows
         ],
@@ -547,7 +551,7 @@ def retention_runs_in(start: datetime, end: datetime) -> list[RetentionLine]:
             dry_runs=row["dry_runs"],
             failed=row["failed"],
             rows_removed=row["rows_removed"],
-            url=admin_url(f"privacy/retentionrule/{row['rule_id']}/change/"),
+            url=admin_url(RetentionRule, "change", row["rule_id"]),
         )
         for row in rows
     ]
@@ -570,7 +574,7 @@ def _failures(since: datetime) -> tuple[Listing, Listing, Listing]:
             Item(
                 row["reference"] or f"#{row['pk']}",
                 row["created_at"],
-                admin_url(f"privacy/outboxemail/{row['pk']}/change/"),
+                admin_url(OutboxEmail, "change", row["pk"]),
             )
             for row in rows
         ],
@@ -602,7 +606,7 @@ def _failures(since: datetime) -> tuple[Listing, Listing, Listing]:
             Item(
                 row["case__reference"],
                 row["updated_at"],
-                admin_url(f"dsr/exportjob/{row['pk']}/change/"),
+                admin_url(ExportJob, "change", row["pk"]),
             )
             for row in rows
         ],

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.utils import formats, timezone
+from django.utils import timezone
 
 from core.identifiers import normalise_email
 from dsr.choices import FINAL_STATUSES, ConnectorKind, TaskKind, TaskStatus
@@ -42,7 +42,8 @@ def systems_for_case(case: DsrCase) -> list[System]:
 
 
 def case_retained_summary(case: DsrCase) -> list[dict]:
-    """What an erasure kept, why and until when: for the outcome and the completion letter."""
+    """What an erasure kept, why and until when: for the outcome and the completion letter.
+    `until` stays a date (or None): the letter formats it in its own language."""
     items = []
     for kept in (
         RetainedData.objects.filter(case=case)
@@ -56,9 +57,7 @@ def case_retained_summary(case: DsrCase) -> list[dict]:
                 "system": kept.task.system.name if kept.task.system_id else "",
                 "rows": kept.rows,
                 "reason": rule.legal_reference or rule.name,
-                "until": formats.date_format(kept.retained_until, "DATE_FORMAT")
-                if kept.retained_until
-                else "",
+                "until": kept.retained_until,
             }
         )
     return items

@@ -83,13 +83,6 @@ def reference_next(year: int) -> str:
     return references_next(year)[0]
 
 
-def _dates(received_at: datetime, paused_days: int = 0) -> dict:
-    return {
-        "target_date": deadlines.target_date(received_at, paused_days=paused_days),
-        "due_date": deadlines.due_date(received_at, paused_days=paused_days),
-    }
-
-
 def _checked(data: ReceiptInput) -> tuple[str, datetime]:
     """The normalised address and the moment of receipt, or ApplicationError."""
     if not data.rights:
@@ -223,6 +216,7 @@ def _register(submission: Submission, rights: list[RequestedRight], *, actor) ->
     subject_id = privacy_selectors.subject_id_by_email(email) if email else None
     year = deadlines.local_received_date(received_at).year
     self_service = submission.channel == Channel.SELF_SERVICE
+    dates = deadlines.case_dates(received_at)
     # Self-service cases are created waiting for the emailed confirmation, with the two events
     # a RECEIVED case moved on by _transition would have: one INSERT each for all cases.
     cases = DsrCase.objects.bulk_create(
@@ -237,7 +231,8 @@ def _register(submission: Submission, rights: list[RequestedRight], *, actor) ->
                 language=submission.language,
                 details=requested.details,
                 rectification_content=requested.rectification_content,
-                **_dates(received_at),
+                target_date=dates.target,
+                due_date=dates.due,
             )
             for requested, reference in zip(rights, references_next(year, len(rights)), strict=True)
         ]

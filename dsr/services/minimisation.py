@@ -4,7 +4,8 @@ A case closed longer ago than DSR_PRUNE_AFTER is reduced to what proof needs: it
 right, dates, status, outcome and refusal basis, the timeline's kinds and times, and the
 hashes of every letter and file it produced. Who asked, what they wrote, the evidence, the
 letters' text, the requester's status link and any files are removed. The access log is left
-as it is: it is the evidence of who looked.
+as it is: it is the evidence of who looked. Which cases are due: dsr.selectors.cases
+(cases_due_for_pruning).
 """
 
 from django.conf import settings
@@ -25,13 +26,6 @@ from dsr.models import (
     Letter,
     VerificationToken,
 )
-
-
-def cases_due_for_pruning(now=None):
-    now = now or timezone.now()
-    return DsrCase.objects.filter(
-        closed_at__lt=now - settings.DSR_PRUNE_AFTER, pruned_at__isnull=True
-    )
 
 
 def _delete_file(field_file) -> None:

@@ -19,9 +19,10 @@ from accounts.roles import Role
 from accounts.selectors import emails_of, staff_with_role
 from core.models import SentNotice
 from core.services import outbox_enqueue
-from dsr import deadlines
+from dsr import deadlines, rules
 from dsr.choices import FINAL_STATUSES
 from dsr.models import DsrCase
+from dsr.selectors.digests import case_admin_url
 from dsr.selectors.reminders import (
     CATEGORY,
     ESCALATION,
@@ -75,7 +76,7 @@ def _message(case: DsrCase, kind: str, today: date) -> tuple[str, str]:
         "when": _when((case.target_date - today).days),
         "overdue": (today - case.effective_due_date).days,
         "status": case.get_status_display(),
-        "url": f"{settings.SITE_URL}/admin/dsr/dsrcase/{case.pk}/change/",
+        "url": case_admin_url(case.pk),
     }
     if kind == ESCALATION:
         subject = _("[%(reference)s] Overdue by %(overdue)d day(s): the legal deadline passed")
@@ -84,11 +85,15 @@ def _message(case: DsrCase, kind: str, today: date) -> tuple[str, str]:
             "(%(status)s). Answer it now, or record why it is late.\n\n%(url)s"
         )
     elif kind == EXTENSION_WINDOW:
-        subject = _("[%(reference)s] Last days to extend: first due date %(first_due)s")
+        # The last day rules.extend_blocker allows, that day included: one rule, not a
+        # second reading of the due date.
+        values["last_day"] = rules.extension_last_day(case).isoformat()
+        subject = _("[%(reference)s] Last days to extend: possible until %(last_day)s")
         body = _(
             "Request %(reference)s (%(right)s) is due on %(first_due)s. If it needs more time, "
-            "the requester must be told of the extension and its reason before then "
-            "(Art. 12(3)); after that date an extension is no longer possible.\n\n%(url)s"
+            "it can be extended until %(last_day)s, that day included: the requester must be "
+            "told of the extension and its reasons by then (Art. 12(3)). After that day an "
+            "extension is no longer possible.\n\n%(url)s"
         )
     else:
         subject = _("[%(reference)s] Target date %(when)s: %(right)s")

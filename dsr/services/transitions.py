@@ -6,10 +6,11 @@ caused, such as a letter), under the case's row lock, and the dates come from ds
 """
 
 from collections.abc import Iterable
+from datetime import date
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import formats, timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import ApplicationError, require
@@ -211,13 +212,11 @@ def _end_pause(case: DsrCase, *, actor) -> None:
     pause.days = days.days
     pause.save(update_fields=["ended_at", "days"])
     case.paused_days += pause.days
-    case.target_date = deadlines.target_date(case.received_at, paused_days=case.paused_days)
-    case.due_date = deadlines.due_date(case.received_at, paused_days=case.paused_days)
-    if case.extended_due_date:
-        case.extended_due_date = deadlines.extended_due_date(
-            case.received_at, paused_days=case.paused_days
-        )
-        case.target_date = case.extended_due_date
+    dates = deadlines.case_dates(
+        case.received_at, paused_days=case.paused_days, extended=bool(case.extended_due_date)
+    )
+    case.target_date, case.due_date = dates.target, dates.due
+    case.extended_due_date = dates.extended_due
     case.save()
     event_record(
         case=case,
@@ -266,10 +265,8 @@ def case_extend(*, case: DsrCase, actor, reason: str) -> DsrCase:
     require(rules.extend_blocker(case, today=deadlines.today()))
     if not reason.strip():
         raise ApplicationError(_("An extension needs its reason; the requester is told it."))
-    case.extended_due_date = deadlines.extended_due_date(
-        case.received_at, paused_days=case.paused_days
-    )
-    case.target_date = case.extended_due_date
+    dates = deadlines.case_dates(case.received_at, paused_days=case.paused_days, extended=True)
+    case.target_date, case.extended_due_date = dates.target, dates.extended_due
     case.extension_reason = reason.strip()
     case.extension_notified_at = timezone.now()
     case.save()
@@ -425,13 +422,13 @@ def case_complete(
     return case
 
 
-def _download_until(case: DsrCase) -> str:
-    """The last day the requester can download the export that answers `case`, if any."""
+def _download_until(case: DsrCase) -> date | None:
+    """The last day the requester can download the export that answers `case`, if any (a
+    local date; the letter writes it in its language)."""
     job = case_selectors.export_latest_ready(case)
     if job is None or job.expires_at is None:
-        return ""
-    with translation.override(case.language):  # written into the letter, in its language
-        return formats.date_format(timezone.localtime(job.expires_at).date(), "DATE_FORMAT")
+        return None
+    return timezone.localtime(job.expires_at).date()
 
 
 @transaction.atomic

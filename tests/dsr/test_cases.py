@@ -371,6 +371,26 @@ def test_an_extension_needs_a_reason_and_is_notified(frozen, privacy_officer):
         transitions.case_extend(case=case, actor=privacy_officer, reason="Again.")
 
 
+def test_a_pause_after_an_extension_pushes_the_extended_dates_back(frozen, privacy_officer):
+    case = DsrCaseFactory(status=S.IN_PROGRESS)
+    transitions.case_extend(case=case, actor=privacy_officer, reason="Data in eleven systems.")
+    transitions.case_ask_requester(
+        case=case,
+        actor=privacy_officer,
+        question="Which of your two accounts?",
+        pause_reason="We cannot tell which account the request is about.",
+    )
+    frozen.shift(timedelta(days=3))
+    transitions.case_resume(case=case, actor=privacy_officer)
+
+    case.refresh_from_db()
+    assert (case.due_date, case.extended_due_date, case.target_date) == (
+        date(2026, 4, 8),
+        date(2026, 6, 8),  # 5 June + 3 days
+        date(2026, 6, 8),  # the target stays the extended due date
+    )
+
+
 def test_an_extension_after_the_first_due_date_is_refused(frozen, privacy_officer):
     case = DsrCaseFactory(status=S.IN_PROGRESS)
     frozen.move_to("2026-04-07T23:00:00+02:00")  # still 7 April in Stockholm: allowed

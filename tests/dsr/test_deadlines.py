@@ -121,3 +121,20 @@ def test_the_extension_notice_is_due_by_the_first_deadline():
     assert deadlines.extension_notice_deadline(first_due) == first_due == date(2026, 4, 7)
     paused = deadlines.due_date(received_at, paused_days=3)
     assert deadlines.extension_notice_deadline(paused) == date(2026, 4, 8)
+
+
+def test_case_dates_before_and_after_an_extension():
+    received_at = noon(date(2026, 3, 5))
+    assert deadlines.case_dates(received_at) == deadlines.CaseDates(
+        target=date(2026, 4, 4), due=date(2026, 4, 7), extended_due=None
+    )
+    # Once extended, the target is the extended due date; pauses push every date back.
+    assert deadlines.case_dates(received_at, extended=True) == deadlines.CaseDates(
+        target=date(2026, 6, 5), due=date(2026, 4, 7), extended_due=date(2026, 6, 5)
+    )
+    assert deadlines.case_dates(received_at, paused_days=3, extended=True) == deadlines.CaseDates(
+        target=date(2026, 6, 8), due=date(2026, 4, 8), extended_due=date(2026, 6, 8)
+    )
+    assert deadlines.case_dates(received_at, paused_days=3).target == date(2026, 4, 7)
+    with pytest.raises(ValueError):
+        deadlines.case_dates(received_at, paused_days=-1)

@@ -8,14 +8,16 @@ import statistics
 import time
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
+from html import unescape
 from itertools import pairwise
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
-from django.urls import reverse
+from django.urls import resolve, reverse
 from PIL import Image
 
 from accounts.models import DigestSubscription, validate_time_zone
@@ -579,6 +581,49 @@ def test_the_digest_arrives_as_html_and_text_with_the_chart_inline(time_machine,
     assert first_overdue.reference in text and first_overdue.url in text
     assert "Access (Art. 15)" in text and "Median days to close" in text
     assert "Usage events" in text and "Hosting DPA" in html
+
+
+ADMIN_LINK = re.compile(re.escape(settings.SITE_URL) + r"(/admin/[^\s\"'<>]*)")
+
+
+def admin_links(*texts: str) -> set[str]:
+    """The paths of every admin link in `texts` (HTML attribute escaping undone)."""
+    return {urlsplit(unescape(path)).path for text in texts for path in ADMIN_LINK.findall(text)}
+
+
+def assert_admin_pages(paths: set[str]) -> set[str]:
+    """Each path is a page of the admin's own, not its catch-all (which answers any
+    /admin/<anything>/ with a redirect or 404); returns their url names."""
+    names = set()
+    for path in paths:
+        match = resolve(path)
+        assert match.namespace == "admin" and match.url_name, path
+        assert match.func.__name__ != "catch_all_view", path
+        names.add(match.url_name)
+    return names
+
+
+def test_every_admin_link_in_a_digest_opens_an_admin_page(time_machine):
+    time_machine.move_to(NOW, tick=False)
+    build_cases(400, seed=7)
+    surroundings()
+    subscription = manager("anna")
+    email = digests.digest_send(subscription=subscription, now=NOW, preview=True)
+    names = assert_admin_pages(admin_links(email.body_text, email.body_html))
+    assert {
+        "dsr_dsrcase_change",
+        "dsr_dsrcase_changelist",
+        "dsr_exportjob_change",
+        "core_outboxemail_change",
+        "processors_processoragreement_change",
+        "processors_transfer_change",
+        "privacy_retentionrule_change",
+        "accounts_digestsubscription_change",
+    } <= names
+    [failed] = OutboxEmail.objects.filter(status="failed")
+    assert reverse("admin:core_outboxemail_change", args=[failed.pk]) in admin_links(
+        email.body_html
+    )
 
 
 def test_inline_parts_and_ordinary_attachments_travel_together(smtp_sink, media_in_tmp):

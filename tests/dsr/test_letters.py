@@ -2,12 +2,13 @@
 its download, and the letters' admin."""
 
 import re
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from core.choices import OutboxStatus
 from core.errors import ApplicationError
@@ -15,12 +16,19 @@ from core.models import OutboxEmail
 from dsr import letters
 from dsr.choices import LetterKind
 from dsr.letter_pdf import body_blocks, render_letter_pdf
-from dsr.models import Letter, LetterTemplate
+from dsr.models import CaseTask, ExportJob, Letter, LetterTemplate, RetainedData
 from dsr.services import intake, transitions
 from dsr.services.intake import ReceiptInput, RequestedRight
 from dsr.services.letters import letter_send, letter_template_save
 from privacy.choices import Language
-from tests.factories import ControllerProfileFactory, DsrCaseFactory, UserFactory
+from tests.factories import (
+    AccountingRetentionRuleFactory,
+    ControllerProfileFactory,
+    DataCategoryFactory,
+    DsrCaseFactory,
+    SystemFactory,
+    UserFactory,
+)
 from tests.helpers import admin_url, changeform_data, form_errors, messages_of, queries_of_get
 from tests.pdf import pdf_text
 
@@ -34,7 +42,8 @@ ADDRESS = "Storgatan 1\n114 51 Stockholm"
 COMPLAINT = "Integritetsskyddsmyndigheten (IMY)"
 JUDICIAL_REMEDY = "effective judicial remedy before a court"
 
-# What each kind of letter is sent with (dsr.services.cases passes these).
+# What each kind of letter is sent with (dsr.services.intake, transitions and fulfilment pass
+# these).
 EXTRA = {
     LetterKind.VERIFICATION: {"verification_url": "https://portal.example/privacy/verify/t0k3n/"},
     LetterKind.IDENTITY_REQUEST: {"explanation": "A copy of the invoice we sent you in May."},
@@ -182,6 +191,42 @@ def test_dates_follow_the_letter_language(frozen):
     assert "June 5, 2026" in english.body
     assert "5 juni 2026" in swedish.body
     assert "March 5, 2026" in english.body and "5 mars 2026" in swedish.body
+
+
+def test_a_swedish_completion_dates_what_was_kept_in_swedish(frozen, privacy_officer):
+    # An English-speaking officer answers a Swedish request: the letter's dates are Swedish.
+    case = DsrCaseFactory(
+        submission__language="sv",
+        submission__status_token="status-token",
+        right="erasure",
+        status="in_progress",
+    )
+    task = CaseTask.objects.create(
+        case=case, kind="system", system=SystemFactory(name="Billing"), status="done"
+    )
+    RetainedData.objects.create(
+        case=case,
+        task=task,
+        data_category=DataCategoryFactory(name="Fakturor"),
+        retention_rule=AccountingRetentionRuleFactory(),
+        rows=12,
+        retained_until=date(2034, 12, 31),
+    )
+    ExportJob.objects.create(
+        case=case,
+        status="ready",
+        finished_at=timezone.now(),
+        expires_at=datetime(2026, 4, 19, 12, tzinfo=ZoneInfo("Europe/Stockholm")),
+    )
+
+    with translation.override("en"):
+        transitions.case_complete(case=case, actor=privacy_officer, outcome="Raderat.")
+
+    body = Letter.objects.get(case=case, kind=LetterKind.COMPLETION).body
+    assert "- Fakturor: Bokföringslagen (1999:1078) 7 kap. 2 §, sparas till och med " in body
+    assert "sparas till och med 31 december 2034" in body
+    assert "till och med 19 april 2026." in body
+    assert "Dec. 31, 2034" not in body and "April 19, 2026" not in body
 
 
 def test_the_acknowledgement_lists_each_right_with_its_reference(frozen):

@@ -7,10 +7,11 @@ from django.db import connection
 
 from core.models import OutboxEmail
 from dsr.models import CaseEvent, DsrCase, Letter
+from dsr.selectors import cases as case_selectors
 from dsr.services import intake, transitions
 from dsr.services.intake import ReceiptInput, RequestedRight
 from dsr.tasks import prune_closed_cases
-from tests.factories import ControllerProfileFactory, DataSubjectFactory
+from tests.factories import ControllerProfileFactory, DataSubjectFactory, DsrCaseFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -127,3 +128,14 @@ def test_open_cases_are_never_pruned(time_machine):
     time_machine.shift(timedelta(days=5 * 365))
     assert prune_closed_cases() == 0
     assert submission.cases.get().pruned_at is None
+
+
+def test_the_cases_due_for_pruning_are_those_closed_long_enough_ago(
+    closed_case, time_machine, settings
+):
+    DsrCaseFactory(status="in_progress")  # received as long ago, still open
+    assert list(case_selectors.cases_due_for_pruning()) == []
+    time_machine.shift(settings.DSR_PRUNE_AFTER + timedelta(days=1))
+    assert list(case_selectors.cases_due_for_pruning()) == [closed_case]
+    assert prune_closed_cases() == 1
+    assert list(case_selectors.cases_due_for_pruning()) == []  # pruned already

@@ -1,12 +1,17 @@
 """Deadline reminders: once per (case, kind), caught up after an outage, stopped by closing."""
 
+import re
 from collections import Counter
 from datetime import date, timedelta
+from urllib.parse import urlsplit
 
 import pytest
+from django.conf import settings as django_settings
+from django.urls import resolve, reverse
 
 from accounts.roles import Role
 from core.models import OutboxEmail, SentNotice
+from dsr import rules
 from dsr.selectors import reminders as reminder_selectors
 from dsr.tasks import send_case_reminders, sweep_case_reminders
 from tests.factories import ControllerProfileFactory, DsrCaseFactory, SubmissionFactory, UserFactory
@@ -147,3 +152,64 @@ def test_reminder_windows_follow_the_settings(time_machine, settings):
     sweep_case_reminders(inline=True)
     assert SentNotice.objects.filter(key=f"case:{case.pk}:target-14").exists()
     assert case.target_date - timedelta(days=14) == date(2026, 3, 21)
+
+
+ADMIN_LINK = re.compile(re.escape(django_settings.SITE_URL) + r"(/admin/\S*)")
+
+
+def admin_pages(text: str) -> set[str]:
+    """The url names of the admin links in `text`; each must be a page of the admin's own,
+    not its catch-all (which answers any /admin/<anything>/ with a redirect or a 404)."""
+    names = set()
+    for path in ADMIN_LINK.findall(text):
+        match = resolve(urlsplit(path).path)
+        assert match.namespace == "admin" and match.url_name, path
+        assert match.func.__name__ != "catch_all_view", path
+        names.add(match.url_name)
+    return names
+
+
+def test_every_reminder_links_to_the_cases_admin_page(time_machine):
+    case = case_received("2026-03-05")  # target 4 April, due 7 April
+    at(time_machine, "2026-04-03")  # a day before the target, and the extension window
+    sweep_case_reminders(inline=True)
+    at(time_machine, "2026-04-08")  # the legal deadline passed
+    sweep_case_reminders(inline=True)
+    sent = set(SentNotice.objects.filter(superseded=False).values_list("key", flat=True))
+    kinds = ("target-1", "extension-window", "target-0", "escalation")
+    assert sent == {f"case:{case.pk}:{kind}" for kind in kinds}
+    emails = list(OutboxEmail.objects.filter(reference=case.reference))
+    assert len(emails) == len(kinds)
+    page = django_settings.SITE_URL + reverse("admin:dsr_dsrcase_change", args=[case.pk])
+    for email in emails:
+        assert admin_pages(email.body_text) == {"dsr_dsrcase_change"}
+        assert email.body_text.endswith(page)
+
+
+def extension_reminder(case) -> OutboxEmail:
+    [email] = [
+        e for e in OutboxEmail.objects.filter(reference=case.reference) if "extend" in e.subject
+    ]
+    return email
+
+
+def test_the_extension_reminder_says_the_last_day_the_rules_allow(time_machine):
+    case = case_received("2026-03-05")  # first due date 7 April
+    at(time_machine, "2026-04-07")  # the last day itself: still possible
+    assert rules.extend_blocker(case, today=date(2026, 4, 7)) is None
+    send_case_reminders([case.pk])
+    email = extension_reminder(case)
+    assert email.subject == f"[{case.reference}] Last days to extend: possible until 2026-04-07"
+    assert "extended until 2026-04-07, that day included" in email.body_text
+    assert "before then" not in email.body_text
+
+
+def test_the_extension_reminder_follows_the_rules_last_day(time_machine, monkeypatch):
+    # Should the rule ever end the window before the first due date, the reminder says so.
+    monkeypatch.setattr(rules, "extension_last_day", lambda case: date(2026, 4, 3))
+    case = case_received("2026-03-05")  # first due date 7 April
+    at(time_machine, "2026-04-01")
+    send_case_reminders([case.pk])
+    email = extension_reminder(case)
+    assert "until 2026-04-03" in email.subject and "until 2026-04-03" in email.body_text
+    assert "due on 2026-04-07" in email.body_text

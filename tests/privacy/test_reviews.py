@@ -9,7 +9,13 @@ import pytest
 from django.urls import reverse
 
 from processors.models import ProcessorAgreement, Transfer
-from tests.factories import ProcessingActivityFactory, ProcessorAgreementFactory, TransferFactory
+from tests.factories import (
+    ProcessingActivityFactory,
+    ProcessorAgreementFactory,
+    ProcessorWithAgreementFactory,
+    TransferFactory,
+)
+from tests.helpers import changeform_data, form_errors
 
 pytestmark = pytest.mark.django_db
 
@@ -117,6 +123,40 @@ def test_re_evaluating_a_transfer_records_the_assessment(admin_client, frozen):
 def test_a_new_entry_is_given_its_first_review_date_when_it_is_added(admin_client):
     page = admin_client.get(reverse("admin:processors_processoragreement_add"))
     assert {"last_reviewed_on", "review_due_on"} <= set(page.context["adminform"].form.fields)
+
+
+def test_an_agreement_added_to_a_processor_on_record_gets_its_first_review_date(admin_client):
+    processor = ProcessorWithAgreementFactory()
+    on_record = processor.agreements.get()
+    url = reverse("admin:processors_processor_change", args=[processor.pk])
+    page = admin_client.get(url)
+    [inline] = [
+        i for i in page.context["inline_admin_formsets"] if i.formset.prefix == "agreements"
+    ]
+    assert inline.formset.forms[0].fields["review_due_on"].disabled  # recorded by a review
+
+    response = admin_client.post(
+        url,
+        changeform_data(
+            page,
+            {
+                "agreements-0-review_due_on": "2030-01-01",  # ignored: disabled
+                "agreements-TOTAL_FORMS": "2",
+                "agreements-1-title": "Renewed DPA",
+                "agreements-1-kind": "dpa",
+                "agreements-1-signed_on": "2026-03-01",
+                "agreements-1-review_due_on": "2027-03-01",
+                "agreements-1-subprocessor_authorisation": "general",
+                "agreements-1-subprocessor_notice_days": "30",
+            },
+        ),
+    )
+
+    assert response.status_code == 302, form_errors(response)
+    renewed = processor.agreements.get(title="Renewed DPA")
+    assert renewed.review_due_on == date(2027, 3, 1)
+    on_record.refresh_from_db()
+    assert on_record.review_due_on != date(2030, 1, 1)
 
 
 def test_staff_who_may_only_read_are_not_offered_the_step(client, auditor):

@@ -1,6 +1,9 @@
+import re
 from datetime import date
 
 import pytest
+from django.conf import settings
+from django.urls import resolve, reverse
 
 from accounts.roles import Role
 from core.models import OutboxEmail, SentNotice
@@ -67,3 +70,32 @@ def test_agreements_ending_soon_are_reminded(time_machine):
     ProcessorAgreementFactory(processor__role="processor", ends_on=date(2026, 5, 15))
     reminders.review_reminders_send()
     assert "Agreement ends 2026-05-15" in OutboxEmail.objects.get().body_text
+
+
+def test_every_link_in_a_review_reminder_opens_its_admin_page(time_machine):
+    time_machine.move_to("2026-05-01T08:00:00+02:00", tick=False)
+    agreement = ProcessorAgreementFactory(
+        processor__role="processor", review_due_on=date(2026, 5, 20), ends_on=date(2026, 5, 25)
+    )
+    transfer = TransferFactory(next_review_on=date(2026, 5, 25))
+    change = services.subprocessor_change_record(
+        processor=ProcessorWithAgreementFactory(),
+        announced_on=date(2026, 4, 5),
+        change_type="addition",
+        subprocessor_name="Cloudflare",
+    )
+    reminders.review_reminders_send()
+    [email] = OutboxEmail.objects.all()
+    links = re.findall(re.escape(settings.SITE_URL) + r"(/admin/\S+)", email.body_text)
+    assert sorted(links) == sorted(
+        [
+            reverse("admin:processors_processoragreement_change", args=[agreement.pk]),
+            reverse("admin:processors_processoragreement_change", args=[agreement.pk]),
+            reverse("admin:processors_transfer_change", args=[transfer.pk]),
+            reverse("admin:processors_subprocessorchange_change", args=[change.pk]),
+        ]
+    )
+    for path in links:
+        match = resolve(path)
+        assert match.namespace == "admin" and match.url_name.endswith("_change"), path
+        assert match.func.__name__ != "catch_all_view", path
