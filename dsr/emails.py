@@ -11,9 +11,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from accounts.models import DigestSubscription
+from core.selectors import admin_url
 from dsr import charts
 from dsr.models import DsrCase
-from dsr.selectors.digests import DigestFigures, DigestPeriod, admin_url
+from dsr.selectors.digests import DigestFigures, DigestPeriod
 
 # --- The email ------------------------------------------------------------------------------
 

@@ -128,7 +128,6 @@ class ProcessorAgreementInline(admin.StackedInline):
         return 1 if obj is None else 0
 
 
-
 class MissingAgreementFilter(admin.SimpleListFilter):
     title = _("missing agreement")
     parameter_name = "missing_agreement"

@@ -6,28 +6,19 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Model, Q
-from django.urls import reverse
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from accounts.roles import Role
 from accounts.selectors import emails_of, staff_with_role
+from core.selectors import admin_url
 from core.services import notice_claim, outbox_enqueue
 from processors.choices import SubprocessorDecision
 from processors.models import ProcessorAgreement, SubprocessorChange, Transfer
 
 CATEGORY = "review_reminder"
-
-
-def _admin_url(obj: Model) -> str:
-    """The absolute address of `obj`'s admin page, reversed (as dsr.selectors.digests.admin_url
-    does; processors cannot import dsr)."""
-    meta = obj._meta
-    return settings.SITE_URL + reverse(
-        f"admin:{meta.app_label}_{meta.model_name}_change", args=[obj.pk]
-    )
 
 
 def _items(today: date) -> list[tuple[str, str]]:
@@ -46,7 +37,7 @@ def _items(today: date) -> list[tuple[str, str]]:
                     % {
                         "date": agreement.review_due_on,
                         "agreement": agreement,
-                        "url": _admin_url(agreement),
+                        "url": admin_url(ProcessorAgreement, "change", agreement.pk),
                     },
                 )
             )
@@ -58,7 +49,7 @@ def _items(today: date) -> list[tuple[str, str]]:
                     % {
                         "date": agreement.ends_on,
                         "agreement": agreement,
-                        "url": _admin_url(agreement),
+                        "url": admin_url(ProcessorAgreement, "change", agreement.pk),
                     },
                 )
             )
@@ -76,7 +67,7 @@ def _items(today: date) -> list[tuple[str, str]]:
                     "date": transfer.next_review_on,
                     "transfer": transfer,
                     "mechanism": transfer.get_mechanism_display(),
-                    "url": _admin_url(transfer),
+                    "url": admin_url(Transfer, "change", transfer.pk),
                 },
             )
         )
@@ -93,7 +84,7 @@ def _items(today: date) -> list[tuple[str, str]]:
                 % {
                     "date": change.objection_deadline,
                     "change": change,
-                    "url": _admin_url(change),
+                    "url": admin_url(SubprocessorChange, "change", change.pk),
                 },
             )
         )

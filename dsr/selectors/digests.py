@@ -21,14 +21,13 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, Model, Q, Sum, Window
-from django.urls import reverse
-from django.utils.http import urlencode
+from django.db.models import Count, Q, Sum, Window
 
 from accounts.models import DigestFrequency, DigestSubscription
 from accounts.selectors import digest_subscriptions_active
 from core.choices import OutboxStatus
 from core.models import OutboxEmail, SentNotice
+from core.selectors import admin_url
 from dsr.choices import FINAL_STATUSES, CaseStatus, ExportStatus, Right, TaskStatus
 from dsr.models import CaseTask, DsrCase, ExportJob, RetentionRun
 from privacy.models import RetentionRule
@@ -246,15 +245,6 @@ class DigestFigures:
     failed_emails: Listing
     failed_tasks: Listing
     failed_exports: Listing
-
-
-def admin_url(model: type[Model], view: str = "change", *args, query: dict | None = None) -> str:
-    """The absolute address of an admin page of `model` ("change" with its pk, "changelist"
-    with an optional query), for emails. Reversed by the model's app and name, so the link
-    follows a model that moves to another app instead of going dead."""
-    meta = model._meta
-    path = reverse(f"admin:{meta.app_label}_{meta.model_name}_{view}", args=args)
-    return f"{settings.SITE_URL}{path}" + (f"?{urlencode(query)}" if query else "")
 
 
 def case_admin_url(pk: int) -> str:
